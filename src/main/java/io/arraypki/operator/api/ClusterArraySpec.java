@@ -1,0 +1,27 @@
+package io.arraypki.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+
+/** The desired PKI of an array. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ClusterArraySpec {
+  @JsonPropertyDescription("The Node (in this namespace and array) that acts as the array's CA.")
+  @Required
+  @Size(min = 1, max = 253)
+  @Pattern(Validation.OBJECT_NAME)
+  public String primary;
+
+  public CaSpec ca;
+  public PeerCertificatesSpec peerCertificates;
+  public ClientCertificatesSpec clientCertificates;
+  public CandidatesSpec candidates;
+  public SshKeysSpec sshKeys;
+  public ServiceCertificateSpec serviceCertificate;
+  public RotationSpec rotation;
+  public KeystoresSpec keystores;
+  public SecretTemplate secretTemplate;
+}

@@ -1,0 +1,34 @@
+package io.arraypki.operator.k8s;
+
+/** Labels and annotations of the contract (DESIGN.md sections 1, 2 and 6). */
+public final class Labels {
+  private Labels() {}
+
+  public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+  public static final String OPERATOR = "arraypki-operator";
+  /** The selector of every informer on Secrets and ConfigMaps: only what the operator made. */
+  public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + OPERATOR;
+
+  public static final String ARRAY = "arraypki.io/array";
+  public static final String NODE = "arraypki.io/node";
+  public static final String COMPONENT = "arraypki.io/component";
+
+  public static final String COMPONENT_CA = "ca";
+  public static final String COMPONENT_PEER = "peer";
+  public static final String COMPONENT_CLIENT = "client";
+  public static final String COMPONENT_SERVICE = "service";
+  public static final String COMPONENT_SSH = "ssh";
+  public static final String COMPONENT_TRUST = "trust";
+
+  /** On a CA Secret: its generation. */
+  public static final String CA_GENERATION = "arraypki.io/ca-generation";
+  /** On an issued Secret: the generation of the CA that signed its certificate. */
+  public static final String SIGNED_BY_GENERATION = "arraypki.io/signed-by-generation";
+  /** On an issued Secret: the newest CA generation in the bundle it holds. */
+  public static final String TRUST_GENERATION = "arraypki.io/trust-generation";
+
+  /** Imperative renewals, acted on once per new value. */
+  public static final String RENEW_CA = "arraypki.io/renew-ca";
+  public static final String RENEW_CERTIFICATES = "arraypki.io/renew-certificates";
+  public static final String RENEW = "arraypki.io/renew";
+}

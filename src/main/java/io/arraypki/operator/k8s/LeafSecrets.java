@@ -1,0 +1,74 @@
+package io.arraypki.operator.k8s;
+
+import io.arraypki.operator.pki.Pem;
+import io.arraypki.operator.pki.PkiException;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.security.cert.X509Certificate;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** Issued Secrets of type kubernetes.io/tls: tls.crt (leaf, then chain), tls.key, ca.crt (bundle). */
+public final class LeafSecrets {
+  public static final String TYPE = "kubernetes.io/tls";
+
+  private LeafSecrets() {}
+
+  /** What goes into an issued Secret besides its metadata. */
+  public record Content(String chainPem, String keyPem, String bundlePem, Map<String, byte[]> extra) {}
+
+  /** Where an issued Secret belongs and what the secretTemplate adds. */
+  public record Placement(
+      String name,
+      HasMetadata owner,
+      String array,
+      String node,
+      String component,
+      Map<String, String> templateLabels,
+      Map<String, String> templateAnnotations) {}
+
+  public static Secret secret(Placement placement, Content content, Map<String, String> annotations) {
+    Map<String, String> data = new LinkedHashMap<>();
+    data.put(SecretData.TLS_CRT, SecretData.encode(content.chainPem()));
+    // kubernetes.io/tls requires the key; an External key provider's Secret carries it empty.
+    data.put(SecretData.TLS_KEY, content.keyPem() == null ? "" : SecretData.encode(content.keyPem()));
+    data.put(SecretData.CA_CRT, SecretData.encode(content.bundlePem()));
+    content.extra().forEach((k, v) -> data.put(k, SecretData.encode(v)));
+    Map<String, String> allAnnotations = new LinkedHashMap<>();
+    if (placement.templateAnnotations() != null) {
+      allAnnotations.putAll(placement.templateAnnotations());
+    }
+    allAnnotations.putAll(annotations);
+    return new SecretBuilder()
+        .withMetadata(
+            ManagedObjects.metadata(
+                placement.name(),
+                placement.owner(),
+                placement.array(),
+                placement.node(),
+                placement.component(),
+                placement.templateLabels(),
+                allAnnotations))
+        .withType(TYPE)
+        .withData(data)
+        .build();
+  }
+
+  /** The leaf certificate of an issued Secret, or empty when absent or unreadable. */
+  public static Optional<X509Certificate> leaf(Secret secret) {
+    try {
+      return SecretData.text(secret, SecretData.TLS_CRT).map(pem -> Pem.certificate(pem, "tls.crt"));
+    } catch (PkiException e) {
+      return Optional.empty();
+    }
+  }
+
+  public static Optional<String> annotation(Secret secret, String key) {
+    if (secret == null || secret.getMetadata().getAnnotations() == null) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(secret.getMetadata().getAnnotations().get(key));
+  }
+}

@@ -1,0 +1,98 @@
+package io.arraypki.operator.k8s;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.net.HttpURLConnection;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Writes Secrets and ConfigMaps the operator owns. Every write goes through here so that: nothing
+ * is written when the cached object already matches; applies are server-side with one field
+ * manager; create-only writes return the object that won; and the result is handed to the
+ * informer's recent-write cache, so the next reconcile never acts on the version before it.
+ */
+public final class ObjectWriter {
+  public static final String FIELD_MANAGER = "arraypki-operator";
+
+  private ObjectWriter() {}
+
+  /** Applies {@code desired} unless {@code current} already has its content. */
+  public static <R extends HasMetadata, P extends HasMetadata> R apply(
+      Context<P> context, R desired, Optional<R> current) {
+    if (current.isPresent() && sameContent(current.get(), desired)) {
+      return current.get();
+    }
+    KubernetesClient client = context.getClient();
+    R written = client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
+    remember(context, written, current.orElse(null));
+    return written;
+  }
+
+  /**
+   * Creates {@code desired} only if no object of that name exists; returns the stored object,
+   * which is someone else's when a concurrent create won (HTTP 409).
+   */
+  public static <R extends HasMetadata, P extends HasMetadata> R createOnly(
+      Context<P> context, R desired) {
+    KubernetesClient client = context.getClient();
+    try {
+      R created = client.resource(desired).create();
+      remember(context, created, null);
+      return created;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+        throw e;
+      }
+      R existing = client.resource(desired).get();
+      if (existing == null) {
+        throw e;
+      }
+      return existing;
+    }
+  }
+
+  public static <R extends HasMetadata, P extends HasMetadata> void delete(
+      Context<P> context, R resource) {
+    context.getClient().resource(resource).withGracePeriod(0).delete();
+  }
+
+  static boolean sameContent(HasMetadata current, HasMetadata desired) {
+    if (!ManagedObjects.metadataCovers(current.getMetadata(), desired.getMetadata())) {
+      return false;
+    }
+    if (current instanceof Secret c && desired instanceof Secret d) {
+      return Objects.equals(c.getType(), d.getType()) && Objects.equals(c.getData(), d.getData());
+    }
+    if (current instanceof ConfigMap c && desired instanceof ConfigMap d) {
+      return Objects.equals(c.getData(), d.getData());
+    }
+    return false;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <R extends HasMetadata, P extends HasMetadata> void remember(
+      Context<P> context, R written, R previous) {
+    context
+        .eventSourceRetriever()
+        .getEventSourcesFor((Class<R>) written.getClass())
+        .stream()
+        .filter(InformerEventSource.class::isInstance)
+        .map(s -> (InformerEventSource<R, P>) s)
+        .forEach(
+            source -> {
+              ResourceID id = ResourceID.fromResource(written);
+              if (previous == null) {
+                source.handleRecentResourceCreate(id, written);
+              } else {
+                source.handleRecentResourceUpdate(id, written, previous);
+              }
+            });
+  }
+}

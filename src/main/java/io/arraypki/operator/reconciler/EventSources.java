@@ -1,0 +1,58 @@
+package io.arraypki.operator.reconciler;
+
+import io.arraypki.operator.k8s.Labels;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/** Reads from the informer caches of a reconciler's event sources, by name or by label. */
+final class EventSources {
+  static final String NODES = "nodes";
+  static final String ARRAYS = "arrays";
+  static final String SECRETS = "secrets";
+  static final String CONFIG_MAPS = "configmaps";
+  static final String CANDIDATE_MAPS = "candidatemaps";
+
+  private EventSources() {}
+
+  @SuppressWarnings("unchecked")
+  static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> source(
+      Context<P> context, Class<R> type, String name) {
+    return (InformerEventSource<R, P>)
+        context.eventSourceRetriever().getEventSourceFor(type, name);
+  }
+
+  static <R extends HasMetadata, P extends HasMetadata> Optional<R> get(
+      Context<P> context, Class<R> type, String sourceName, String namespace, String name) {
+    return source(context, type, sourceName).get(new ResourceID(name, namespace));
+  }
+
+  /** Everything in the cache of one namespace that carries {@code arraypki.io/array=array}. */
+  static <R extends HasMetadata, P extends HasMetadata> Stream<R> ofArray(
+      Context<P> context, Class<R> type, String sourceName, String namespace, String array) {
+    return source(context, type, sourceName).list(namespace, r -> array.equals(label(r, Labels.ARRAY)));
+  }
+
+  /** Maps an object to the array named by its {@code arraypki.io/array} label. */
+  static Set<ResourceID> arrayOfLabel(HasMetadata resource) {
+    String array = label(resource, Labels.ARRAY);
+    return array == null || array.isEmpty()
+        ? Set.of()
+        : Set.of(new ResourceID(array, resource.getMetadata().getNamespace()));
+  }
+
+  static String label(HasMetadata resource, String key) {
+    Map<String, String> labels = resource.getMetadata().getLabels();
+    return labels == null ? null : labels.get(key);
+  }
+
+  static String annotation(HasMetadata resource, String key) {
+    Map<String, String> annotations = resource.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(key);
+  }
+}
