@@ -142,10 +142,10 @@ make_control_plane_pki() {
   mkdir -p "$PKI"
   (
     cd "$PKI"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
       -subj "/CN=arraypki-local-control-plane-ca" -keyout ca.key -out ca.crt 2>/dev/null
     issue() { # name subject [extensions]
-      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$2" \
+      openssl req -newkey rsa:2048 -nodes -subj "$2" \
         -keyout "$1.key" -out "$1.csr" 2>/dev/null
       printf '%s\n' "${3:-extendedKeyUsage=clientAuth}" > "$1.ext"
       openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \

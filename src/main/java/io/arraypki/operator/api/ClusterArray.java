@@ -17,7 +17,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Members", jsonPath = ".status.members", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.readyMembers", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "CA", jsonPath = ".status.ca.shortFingerprint", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "CA Expires", jsonPath = ".status.ca.notAfter", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "CA Expires", jsonPath = ".status.ca.notAfter", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.rotation.phase", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class ClusterArray extends CustomResource<ClusterArraySpec, ClusterArrayStatus>

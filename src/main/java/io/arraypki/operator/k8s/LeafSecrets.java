@@ -1,5 +1,6 @@
 package io.arraypki.operator.k8s;
 
+import io.arraypki.operator.pki.KeyPairs;
 import io.arraypki.operator.pki.Pem;
 import io.arraypki.operator.pki.PkiException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -62,6 +63,18 @@ public final class LeafSecrets {
       return SecretData.text(secret, SecretData.TLS_CRT).map(pem -> Pem.certificate(pem, "tls.crt"));
     } catch (PkiException e) {
       return Optional.empty();
+    }
+  }
+
+  /** Whether tls.key is the private key of {@code certificate}. */
+  public static boolean holdsKeyOf(Secret secret, X509Certificate certificate) {
+    try {
+      return SecretData.text(secret, SecretData.TLS_KEY)
+          .filter(pem -> !pem.isEmpty())
+          .map(pem -> KeyPairs.matches(Pem.privateKey(pem, "tls.key"), certificate.getPublicKey()))
+          .orElse(false);
+    } catch (PkiException e) {
+      return false;
     }
   }
 

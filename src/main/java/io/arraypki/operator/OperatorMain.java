@@ -1,0 +1,70 @@
+package io.arraypki.operator;
+
+import io.arraypki.operator.ops.HealthServer;
+import io.arraypki.operator.ops.OperatorSettings;
+import io.arraypki.operator.reconciler.ClusterArrayReconciler;
+import io.arraypki.operator.reconciler.NodeReconciler;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import java.time.Clock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Starts the operator: in a pod with the in-cluster config, elsewhere with the kubeconfig. */
+public final class OperatorMain {
+  private static final Logger LOG = LoggerFactory.getLogger(OperatorMain.class);
+
+  private OperatorMain() {}
+
+  public static void main(String[] args) throws Exception {
+    OperatorSettings settings = OperatorSettings.fromEnvironment(System.getenv());
+    KubernetesClient client = client();
+    Operator operator = create(client, Clock.systemUTC(), settings, o -> {});
+    HealthServer health = HealthServer.start(settings.httpPort(), operator);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      operator.stop();
+      health.stop();
+    }));
+    operator.start();
+    LOG.info("arraypki-operator started; watching {}",
+        settings.watchNamespaces().isEmpty() ? "all namespaces" : settings.watchNamespaces());
+  }
+
+  public static KubernetesClient client() {
+    return new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
+  }
+
+  /** The operator with both reconcilers registered; {@code overrides} is for tests. */
+  public static Operator create(KubernetesClient client, Clock clock, OperatorSettings settings,
+      Consumer<ConfigurationServiceOverrider> overrides) {
+    Operator operator = new Operator(o -> {
+      o.withKubernetesClient(client)
+          .withConcurrentReconciliationThreads(settings.reconcileThreads())
+          .withCloseClientOnStop(false);
+      if (settings.leaderElection()) {
+        o.withLeaderElectionConfiguration(
+            new LeaderElectionConfiguration(OperatorSettings.LEASE_NAME, settings.leaderElectionNamespace()));
+      }
+      overrides.accept(o);
+    });
+    operator.register(new ClusterArrayReconciler(clock), namespaces(settings));
+    operator.register(new NodeReconciler(clock), namespaces(settings));
+    return operator;
+  }
+
+  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata>
+      Consumer<ControllerConfigurationOverrider<R>> namespaces(OperatorSettings settings) {
+    return o -> {
+      if (!settings.watchNamespaces().isEmpty()) {
+        o.settingNamespaces(settings.watchNamespaces());
+      }
+    };
+  }
+
+}

@@ -1,0 +1,34 @@
+package io.arraypki.operator.support;
+
+import io.arraypki.operator.reconciler.ClusterArrayReconciler;
+import io.arraypki.operator.reconciler.NodeReconciler;
+import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import java.time.Clock;
+
+/**
+ * The operator, run in the test JVM against the local control plane, with one namespace per test
+ * class (JOSDK's LocallyRunOperatorExtension). Register it as a static field:
+ * {@code @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();}
+ */
+public final class OperatorUnderTest {
+  private OperatorUnderTest() {}
+
+  public static LocallyRunOperatorExtension start() {
+    return start(Clock.systemUTC());
+  }
+
+  public static LocallyRunOperatorExtension start(Clock clock) {
+    String crds = Commands.projectDir().resolve("crds").toString();
+    return LocallyRunOperatorExtension.builder()
+        .withKubernetesClient(LocalControlPlane.client())
+        .withReconciler(new ClusterArrayReconciler(clock))
+        .withReconciler(new NodeReconciler(clock))
+        .withAdditionalCRD(
+            crds + "/clusterarrays.arraypki.io.yaml",
+            crds + "/nodes.arraypki.io.yaml",
+            crds + "/candidatemaps.arraypki.io.yaml")
+        .withConfigurationService(o -> o.withCloseClientOnStop(false).withConcurrentReconciliationThreads(8))
+        .oneNamespacePerClass(true)
+        .build();
+  }
+}

@@ -1,0 +1,18 @@
+package io.arraypki.operator.support;
+
+import java.time.Duration;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
+
+/** How long tests wait for the operator to converge (an upper bound, never a measurement). */
+public final class Waits {
+  private Waits() {}
+
+  public static ConditionFactory upTo(Duration timeout) {
+    return Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(200)).ignoreExceptions();
+  }
+
+  public static ConditionFactory converge() {
+    return upTo(Duration.ofSeconds(90));
+  }
+}
