@@ -268,8 +268,11 @@ rules:
 POLICY
 }
 
+# The field manager is Fabric8's default because the Java tests (JOSDK's LocallyRunOperatorExtension)
+# apply the same files through Fabric8 without forcing: one owner, so no apply ever conflicts.
 install_crds() {
-  "$(bin_path kubectl)" --kubeconfig "$KUBECONFIG_FILE" apply --server-side --force-conflicts -f "$ROOT/crds/" >/dev/null
+  "$(bin_path kubectl)" --kubeconfig "$KUBECONFIG_FILE" apply --server-side --force-conflicts \
+    --field-manager fabric8 -f "$ROOT/crds/" >/dev/null
   "$(bin_path kubectl)" --kubeconfig "$KUBECONFIG_FILE" wait --for condition=Established --timeout 60s \
     crd/clusterarrays.arraypki.io crd/nodes.arraypki.io crd/candidatemaps.arraypki.io >/dev/null
 }

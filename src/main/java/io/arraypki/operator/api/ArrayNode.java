@@ -20,7 +20,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Kind("Node")
 @Plural("nodes")
 @Singular("node")
-@ShortNames({"anode", "arraynode"})
+@ShortNames({"anode", "anodes", "arraynode"})
 @Categories("arraypki")
 @AdditionalPrinterColumn(name = "Array", jsonPath = ".spec.array", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Role", jsonPath = ".status.role", type = AdditionalPrinterColumn.Type.STRING)

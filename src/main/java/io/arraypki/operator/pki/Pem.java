@@ -44,11 +44,16 @@ public final class Pem {
     return out.toString();
   }
 
-  /** A private key as unencrypted PKCS#8 ("PRIVATE KEY"), readable by Java, Go and OpenSSL. */
+  /**
+   * A private key as unencrypted PKCS#8 v1 ("PRIVATE KEY"), readable by Java, Go and OpenSSL.
+   * Bouncy Castle writes Ed25519 keys as v2 (with the public key), which OpenSSL 3 cannot load.
+   */
   public static String encodePrivateKey(PrivateKey key) {
     PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
     try {
-      return encode(new PemObject("PRIVATE KEY", info.getEncoded()));
+      PrivateKeyInfo v1 =
+          new PrivateKeyInfo(info.getPrivateKeyAlgorithm(), info.parsePrivateKey(), info.getAttributes());
+      return encode(new PemObject("PRIVATE KEY", v1.getEncoded()));
     } catch (IOException e) {
       throw new PkiException("cannot encode private key", e);
     }

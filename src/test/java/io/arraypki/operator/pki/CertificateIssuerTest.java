@@ -93,6 +93,17 @@ class CertificateIssuerTest {
         .contains("does match");
   }
 
+  @ParameterizedTest
+  @MethodSource("everyAlgorithm")
+  void privateKeyPemLoadsInOpensslAndMatchesItsCertificate(KeySpec spec) throws Exception {
+    KeyPair keys = KeyPairs.generate(spec);
+    Path key = TestCerts.write(dir, "key.pem", Pem.encodePrivateKey(keys.getPrivate()));
+    String publicFromKey = Commands.openssl("pkey", "-in", key.toString(), "-pubout").orFail("openssl pkey").output();
+    assertThat(publicFromKey).isEqualTo(Pem.encode(keys.getPublic()).replace("\r\n", "\n"));
+    assertThat(KeyPairs.matches(Pem.privateKey(Pem.encodePrivateKey(keys.getPrivate()), "key"), keys.getPublic()))
+        .isTrue();
+  }
+
   @Test
   void leafNeverOutlivesItsCa() {
     CertificateAuthority ca = TestCerts.ca(KeySpec.ECDSA_P256, Duration.ofDays(10));
