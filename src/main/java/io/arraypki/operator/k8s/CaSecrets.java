@@ -18,6 +18,12 @@ public final class CaSecrets {
 
   public static Secret secret(
       String name, HasMetadata owner, String array, long generation, CertificateAuthority ca) {
+    return secret(name, owner, array, generation, ca, Map.of());
+  }
+
+  /** With extra annotations, such as the primary the generation was made for. */
+  public static Secret secret(String name, HasMetadata owner, String array, long generation,
+      CertificateAuthority ca, Map<String, String> annotations) {
     Map<String, String> data = new LinkedHashMap<>();
     data.put(SecretData.TLS_CRT, SecretData.encode(Pem.encode(ca.certificate(), ca.intermediates())));
     data.put(SecretData.TLS_KEY, SecretData.encode(Pem.encodePrivateKey(ca.key())));
@@ -31,10 +37,16 @@ public final class CaSecrets {
                 null,
                 Labels.COMPONENT_CA,
                 Map.of(),
-                Map.of(Labels.CA_GENERATION, Long.toString(generation))))
+                withGeneration(annotations, generation)))
         .withType("Opaque")
         .withData(data)
         .build();
+  }
+
+  private static Map<String, String> withGeneration(Map<String, String> annotations, long generation) {
+    Map<String, String> all = new LinkedHashMap<>(annotations);
+    all.put(Labels.CA_GENERATION, Long.toString(generation));
+    return all;
   }
 
   /** The CA in a Secret; an error naming the Secret and what is wrong with it. */

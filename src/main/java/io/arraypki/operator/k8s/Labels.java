@@ -27,6 +27,15 @@ public final class Labels {
   /** On an issued Secret: the newest CA generation in the bundle it holds. */
   public static final String TRUST_GENERATION = "arraypki.io/trust-generation";
 
+  /** On a CA generation Secret: the primary it was made for, and why. */
+  public static final String CA_PRIMARY = "arraypki.io/primary";
+  public static final String CA_REASON = "arraypki.io/rotation-reason";
+  /** On an issued Secret: certificates it superseded that still need revoking. */
+  public static final String SUPERSEDED = "arraypki.io/superseded";
+  /** On an issued Secret: the renew tokens its certificate has answered. */
+  public static final String RENEWAL_TOKEN = "arraypki.io/renewal-token";
+  public static final String ARRAY_RENEWAL_TOKEN = "arraypki.io/array-renewal-token";
+
   /** Imperative renewals, acted on once per new value. */
   public static final String RENEW_CA = "arraypki.io/renew-ca";
   public static final String RENEW_CERTIFICATES = "arraypki.io/renew-certificates";

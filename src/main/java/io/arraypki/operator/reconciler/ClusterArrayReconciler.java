@@ -4,6 +4,7 @@ import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.CaStatus;
 import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.api.ClusterArrayStatus;
+import io.arraypki.operator.api.HandledRenewals;
 import io.arraypki.operator.api.RotationPhase;
 import io.arraypki.operator.api.RotationStatus;
 import io.arraypki.operator.api.TrustedCa;
@@ -11,13 +12,18 @@ import io.arraypki.operator.k8s.CaSecrets;
 import io.arraypki.operator.k8s.Conditions;
 import io.arraypki.operator.k8s.EventRecorder;
 import io.arraypki.operator.k8s.Labels;
+import io.arraypki.operator.k8s.LeafSecrets;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.ObjectWriter;
+import io.arraypki.operator.k8s.Revocations;
 import io.arraypki.operator.k8s.TrustConfigMaps;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.arraypki.operator.pki.CertificateIssuer;
 import io.arraypki.operator.pki.Fingerprints;
 import io.arraypki.operator.pki.KeyPairs;
+import io.arraypki.operator.pki.LeafDecision;
+import io.arraypki.operator.pki.Pem;
+import io.arraypki.operator.pki.Revocation;
 import io.arraypki.operator.pki.SerialNumbers;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -33,18 +39,21 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
- * The array: its CA generations, the trust ConfigMap, the candidates, and the array's status.
- * Members' certificates are the {@link NodeReconciler}'s; they follow what this publishes.
+ * The array: its CA generations and their rotation, the trust ConfigMap with the CRLs, the
+ * revocation of material nodes no longer hold rightly, and the array's status. Members'
+ * certificates are the {@link NodeReconciler}'s; they follow what this publishes.
  */
 @ControllerConfiguration(name = "clusterarray", generationAwareEventProcessing = false)
 public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
@@ -60,23 +69,20 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
 
   @Override
   public List<EventSource<?, ClusterArray>> prepareEventSources(EventSourceContext<ClusterArray> context) {
-    var nodes =
-        InformerEventSourceConfiguration.from(ArrayNode.class, ClusterArray.class)
-            .withName(EventSources.NODES)
-            .withSecondaryToPrimaryMapper(ClusterArrayReconciler::arraysOfNode)
-            .build();
-    var secrets =
-        InformerEventSourceConfiguration.from(Secret.class, ClusterArray.class)
-            .withName(EventSources.SECRETS)
-            .withLabelSelector(Labels.MANAGED_SELECTOR)
-            .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
-            .build();
-    var configMaps =
-        InformerEventSourceConfiguration.from(ConfigMap.class, ClusterArray.class)
-            .withName(EventSources.CONFIG_MAPS)
-            .withLabelSelector(Labels.MANAGED_SELECTOR)
-            .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
-            .build();
+    var nodes = InformerEventSourceConfiguration.from(ArrayNode.class, ClusterArray.class)
+        .withName(EventSources.NODES)
+        .withSecondaryToPrimaryMapper(ClusterArrayReconciler::arraysOfNode)
+        .build();
+    var secrets = InformerEventSourceConfiguration.from(Secret.class, ClusterArray.class)
+        .withName(EventSources.SECRETS)
+        .withLabelSelector(Labels.MANAGED_SELECTOR)
+        .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
+        .build();
+    var configMaps = InformerEventSourceConfiguration.from(ConfigMap.class, ClusterArray.class)
+        .withName(EventSources.CONFIG_MAPS)
+        .withLabelSelector(Labels.MANAGED_SELECTOR)
+        .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
+        .build();
     return List.of(
         new InformerEventSource<>(nodes, context),
         new InformerEventSource<>(secrets, context),
@@ -102,116 +108,275 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     String name = array.getMetadata().getName();
     String namespace = array.getMetadata().getNamespace();
     ArraySettings settings = ArraySettings.of(array.getSpec());
-    List<ArrayNode> members = members(context, namespace, name);
-    PrimaryCheck primary = PrimaryCheck.of(array.getSpec().primary, members);
-    Map<Long, Secret> generations = caGenerations(context, namespace, name);
+    ArrayFacts facts = ArrayFacts.read(array, context);
+    PrimaryCheck primary = PrimaryCheck.of(array.getSpec().primary, facts.members());
     ClusterArrayStatus before = Optional.ofNullable(array.getStatus()).orElseGet(ClusterArrayStatus::new);
     ClusterArrayStatus status = StatusPatches.copy(before, ClusterArrayStatus.class);
     EventRecorder events = new EventRecorder(context.getClient(), clock);
+    Map<Long, Secret> generations = new LinkedHashMap<>(facts.generations());
+    List<Instant> wakeAt = new ArrayList<>();
 
     if (generations.isEmpty() && primary.ok()) {
-      Secret created = createFirstCa(array, settings, context, now);
+      Secret created = createCa(array, settings, context, now, 1, primary.name(), null);
       generations.put(1L, created);
+      status.primary = primary.name();
+      status.ca = caStatus(name, 1, CaSecrets.read(created).certificate());
+      status.trustedCAs = List.of();
       events.normal(array, "CAGenerated", "generated CA generation 1 for primary " + primary.name()
-          + " (" + Fingerprints.fingerprint(CaSecrets.read(created).certificate()) + ")");
+          + " (" + status.ca.fingerprint + ")");
     }
+    if (!generations.isEmpty() && (status.ca == null || !generations.containsKey(status.ca.generation))) {
+      adoptSigningCa(status, name, generations, primary);
+    }
+    List<Long> trusted = List.of();
+    RotationPlanner.Plan plan = null;
     if (!generations.isEmpty()) {
-      long active = status.ca != null && status.ca.generation != null && generations.containsKey(status.ca.generation)
-          ? status.ca.generation
-          : generations.keySet().stream().max(Long::compare).orElseThrow();
-      List<Long> trusted = trustedGenerations(status, generations, active);
-      publish(array, context, generations, active, trusted, settings);
-      status.primary = primary.ok() ? primary.name() : status.primary;
-      status.ca = caStatus(name, active, CaSecrets.read(generations.get(active)).certificate());
-      status.trustedCAs = trustedStatus(generations, trusted);
+      plan = RotationPlanner.plan(rotationFacts(array, status, facts, generations, primary, settings, now));
+      if (plan.create().isPresent()) {
+        var next = plan.create().get();
+        generations.put(next.generation(), createCa(array, settings, context, now, next.generation(),
+            next.primary(), next.reason().name()));
+      }
+      trusted = plan.trusted();
+      applyPlan(status, plan, name, generations, facts, now);
+      plan.wakeAt().ifPresent(wakeAt::add);
+      plan.events().forEach(e -> events.normal(array, e.substring(0, e.indexOf(':')), e.substring(e.indexOf(':') + 2)));
     }
-    if (status.rotation == null) {
-      status.rotation = new RotationStatus();
-      status.rotation.phase = RotationPhase.Idle;
+
+    List<Secret> unentitled = unentitled(facts, context, namespace);
+    if (!generations.isEmpty()) {
+      Optional<ConfigMap> trustNow = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
+          Names.trustConfigMap(name));
+      List<Revocation> revocations = revocations(trustNow, facts, unentitled, generations, now);
+      Map<Long, CertificateAuthority> trustedCas = new LinkedHashMap<>();
+      trusted.forEach(g -> trustedCas.put(g, CaSecrets.read(generations.get(g))));
+      var desired = TrustConfigMaps.desired(array, trustedCas, revocations, Map.of(), trustNow, now);
+      ObjectWriter.apply(context, desired.configMap(), trustNow);
+      wakeAt.add(desired.crlRefreshAt());
+      long active = status.ca.generation;
+      Secret alias = CaSecrets.secret(Names.caSecret(name), array, name, active, CaSecrets.read(generations.get(active)));
+      ObjectWriter.apply(context, alias,
+          EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, Names.caSecret(name)));
+      for (long retired : plan.delete()) {
+        if (retired != active && !trusted.contains(retired) && generations.containsKey(retired)) {
+          ObjectWriter.delete(context, generations.get(retired));
+        }
+      }
     }
-    status.candidates = CandidateSelection.select(
-        array.getSpec().primary,
-        members.stream().map(ClusterArrayReconciler::candidateFacts).toList(),
-        settings.poolSize(),
-        settings.autoPromote());
-    status.members = members.size();
-    status.readyMembers = (int) members.stream()
-        .filter(n -> n.getStatus() != null && Conditions.isTrue(n.getStatus().conditions, READY))
-        .count();
+
+    // Revoked above (when the array has a CA) before anything is deleted: a crash in between
+    // leaves the Secret for the next reconcile, never an unrevoked certificate.
+    for (Secret secret : unentitled) {
+      String why = whyUnentitled(secret, context);
+      ObjectWriter.delete(context, secret);
+      events.normal(array, "MaterialRevoked", secret.getMetadata().getName() + " of node "
+          + EventSources.label(secret, Labels.NODE) + " revoked and removed (" + why + ")");
+    }
+    status.candidates = CandidateSelection.select(array.getSpec().primary,
+        facts.members().stream().map(ClusterArrayReconciler::candidateFacts).toList(),
+        settings.poolSize(), settings.autoPromote());
+    status.members = facts.members().size();
+    status.readyMembers = (int) facts.members().stream()
+        .filter(n -> n.getStatus() != null && Conditions.isTrue(n.getStatus().conditions, READY)).count();
+    status.lastHandledRenewal = handledRenewals(array, status, facts, plan);
     status.observedGeneration = array.getMetadata().getGeneration();
-    setConditions(array, status, primary, generations.isEmpty(), now);
-    recordTransitions(array, before, status, primary, events);
-
-    if (!StatusPatches.changed(before, status)) {
-      return UpdateControl.noUpdate();
+    long offline = facts.members().stream().filter(n -> !ArrayFacts.entitled(n)).count();
+    setConditions(array, status, primary, generations.isEmpty(), offline, now);
+    if (Conditions.statusChanged(before.conditions, status.conditions, DEGRADED) && !primary.ok()) {
+      events.warning(array, primary.reason(), primary.message());
     }
-    return UpdateControl.patchStatus(StatusPatches.statusOnly(array, status, ClusterArray::new));
+
+    UpdateControl<ClusterArray> control = StatusPatches.changed(before, status)
+        ? UpdateControl.patchStatus(StatusPatches.statusOnly(array, status, ClusterArray::new))
+        : UpdateControl.noUpdate();
+    wakeAt.stream().filter(t -> t != null).min(Instant::compareTo)
+        .ifPresent(t -> control.rescheduleAfter(Duration.between(now, t).plusSeconds(1).abs()));
+    return control;
   }
 
-  private static List<ArrayNode> members(Context<ClusterArray> context, String namespace, String array) {
-    return EventSources.source(context, ArrayNode.class, EventSources.NODES)
-        .list(namespace, n -> n.getSpec() != null && array.equals(n.getSpec().array)
-            && n.getMetadata().getDeletionTimestamp() == null)
-        .toList();
+  /** A status that lost its CA (a crash between create and status write): take up what exists. */
+  private static void adoptSigningCa(ClusterArrayStatus status, String name, Map<Long, Secret> generations,
+      PrimaryCheck primary) {
+    long adopted = generations.entrySet().stream()
+        .filter(e -> LeafSecrets.annotation(e.getValue(), Labels.CA_PRIMARY).orElse("").equals(primary.name()))
+        .map(Map.Entry::getKey).min(Long::compare)
+        .orElse(generations.keySet().stream().min(Long::compare).orElseThrow());
+    status.ca = caStatus(name, adopted, CaSecrets.read(generations.get(adopted)).certificate());
+    status.primary = LeafSecrets.annotation(generations.get(adopted), Labels.CA_PRIMARY).orElse(primary.name());
+    status.trustedCAs = List.of();
   }
 
-  private static CandidateSelection.Member candidateFacts(ArrayNode node) {
-    var spec = node.getSpec();
-    return new CandidateSelection.Member(
-        node.getMetadata().getName(),
-        Boolean.TRUE.equals(spec.masterCandidate),
-        spec.masterCapable == null || spec.masterCapable,
-        Boolean.TRUE.equals(spec.offline));
-  }
-
-  private static Map<Long, Secret> caGenerations(Context<ClusterArray> context, String namespace, String array) {
-    Map<Long, Secret> generations = new TreeMap<>();
-    EventSources.ofArray(context, Secret.class, EventSources.SECRETS, namespace, array)
-        .filter(s -> Labels.COMPONENT_CA.equals(EventSources.label(s, Labels.COMPONENT)))
-        .forEach(s -> CaSecrets.generation(s)
-            .filter(g -> s.getMetadata().getName().equals(Names.caGenerationSecret(array, g)))
-            .ifPresent(g -> generations.put(g, s)));
-    return generations;
-  }
-
-  /** Generation 1, created once: a concurrent or restarted operator gets the same Secret back. */
-  private Secret createFirstCa(ClusterArray array, ArraySettings settings, Context<ClusterArray> context, Instant now) {
-    String name = array.getMetadata().getName();
-    KeyPair keys = KeyPairs.generate(settings.caKey());
-    X509Certificate certificate = CertificateIssuer.selfSignedCa(
-        settings.caSubject(name, 1), keys, now, now.plus(settings.caDuration()));
-    CertificateAuthority ca = CertificateAuthority.selfSigned(certificate, keys.getPrivate());
-    return ObjectWriter.createOnly(context, CaSecrets.secret(Names.caGenerationSecret(name, 1), array, name, 1, ca));
-  }
-
-  private static List<Long> trustedGenerations(ClusterArrayStatus status, Map<Long, Secret> generations, long active) {
+  private static RotationPlanner.Facts rotationFacts(ClusterArray array, ClusterArrayStatus status, ArrayFacts facts,
+      Map<Long, Secret> generations, PrimaryCheck primary, ArraySettings settings, Instant now) {
+    long active = status.ca.generation;
     List<Long> trusted = new ArrayList<>();
     if (status.trustedCAs != null) {
-      status.trustedCAs.stream()
-          .map(t -> t.generation)
-          .filter(g -> g != null && generations.containsKey(g))
-          .forEach(trusted::add);
+      status.trustedCAs.stream().map(t -> t.generation).filter(generations::containsKey).forEach(trusted::add);
     }
     if (!trusted.contains(active)) {
       trusted.add(active);
     }
     trusted.sort(Long::compare);
-    return trusted;
+    RotationPlanner.Phase phase = phaseOf(status.rotation);
+    String pendingPem = phase.toGeneration() != null && phase.phase() == RotationPhase.PublishingTrust
+        && generations.containsKey(phase.toGeneration())
+        ? Pem.encode(CaSecrets.read(generations.get(phase.toGeneration())).root()) : null;
+    X509Certificate activeCa = CaSecrets.read(generations.get(active)).certificate();
+    Map<Long, String> primaries = new LinkedHashMap<>();
+    generations.forEach((g, s) -> primaries.put(g, LeafSecrets.annotation(s, Labels.CA_PRIMARY).orElse("")));
+    return new RotationPlanner.Facts(
+        active,
+        status.primary,
+        trusted,
+        phase,
+        primaries,
+        array.getSpec().primary,
+        primary.ok(),
+        false,
+        EventSources.annotation(array, Labels.RENEW_CA),
+        status.lastHandledRenewal == null ? null : status.lastHandledRenewal.ca,
+        LeafDecision.renewalTime(activeCa, settings.caRenewBefore()),
+        facts.participants().size(),
+        pendingPem == null ? 0 : (int) facts.participants().stream().filter(s -> ArrayFacts.trusts(s, pendingPem)).count(),
+        (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == active).count(),
+        facts.participants().stream().map(ArrayFacts::signedBy).collect(Collectors.toSet()),
+        settings.trustPropagationDelay(),
+        settings.overlap(),
+        now);
   }
 
-  /** The alias Secret of the signing CA, and the trust ConfigMap with every trusted CA. */
-  private static void publish(ClusterArray array, Context<ClusterArray> context, Map<Long, Secret> generations,
-      long active, List<Long> trusted, ArraySettings settings) {
+  private static RotationPlanner.Phase phaseOf(RotationStatus rotation) {
+    if (rotation == null || rotation.phase == null) {
+      return RotationPlanner.Phase.IDLE;
+    }
+    return new RotationPlanner.Phase(rotation.phase, rotation.reason, rotation.toGeneration,
+        parse(rotation.startedAt), parse(rotation.phaseEndsAt), null);
+  }
+
+  private static Instant parse(String timestamp) {
+    return timestamp == null ? null : Instant.parse(timestamp);
+  }
+
+  private static void applyPlan(ClusterArrayStatus status, RotationPlanner.Plan plan, String name,
+      Map<Long, Secret> generations, ArrayFacts facts, Instant now) {
+    status.ca = caStatus(name, plan.active(), CaSecrets.read(generations.get(plan.active())).certificate());
+    status.primary = plan.activePrimary();
+    status.trustedCAs = plan.trusted().stream().map(g -> {
+      X509Certificate cert = CaSecrets.read(generations.get(g)).certificate();
+      TrustedCa t = new TrustedCa();
+      t.generation = g;
+      t.fingerprint = Fingerprints.fingerprint(cert);
+      t.notAfter = Conditions.timestamp(cert.getNotAfter().toInstant());
+      if (g != plan.active() && plan.phase().phase() == RotationPhase.Retiring && plan.phase().phaseEndsAt() != null) {
+        t.retireAfter = Conditions.timestamp(plan.phase().phaseEndsAt());
+      }
+      return t;
+    }).toList();
+    RotationStatus rotation = status.rotation == null ? new RotationStatus() : status.rotation;
+    var phase = plan.phase();
+    rotation.phase = phase.phase();
+    if (phase.phase() != RotationPhase.Idle) {
+      rotation.reason = phase.reason();
+      rotation.toGeneration = phase.toGeneration();
+      rotation.startedAt = phase.startedAt() == null ? null : Conditions.timestamp(phase.startedAt());
+      rotation.phaseEndsAt = phase.phaseEndsAt() == null ? null : Conditions.timestamp(phase.phaseEndsAt());
+      rotation.total = facts.participants().size();
+      rotation.resigned = phase.phase() == RotationPhase.PublishingTrust ? 0
+          : (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == plan.active()).count();
+    } else {
+      rotation.phaseEndsAt = null;
+    }
+    status.rotation = rotation;
+    if (status.lastHandledRenewal == null) {
+      status.lastHandledRenewal = new HandledRenewals();
+    }
+    status.lastHandledRenewal.ca = plan.handledCaToken();
+  }
+
+  /** Issued Secrets whose node no longer holds them rightly: gone, elsewhere, deleting, offline. */
+  private static List<Secret> unentitled(ArrayFacts facts, Context<ClusterArray> context, String namespace) {
+    return facts.issued().stream()
+        .filter(s -> whyUnentitled(s, context) != null)
+        .toList();
+  }
+
+  private static String whyUnentitled(Secret secret, Context<ClusterArray> context) {
+    String nodeName = EventSources.label(secret, Labels.NODE);
+    String array = EventSources.label(secret, Labels.ARRAY);
+    Optional<ArrayNode> node = EventSources.get(context, ArrayNode.class, EventSources.NODES,
+        secret.getMetadata().getNamespace(), nodeName);
+    if (node.isEmpty()) {
+      return "node removed";
+    }
+    if (node.get().getMetadata().getDeletionTimestamp() != null) {
+      return "node deleted";
+    }
+    if (!array.equals(node.get().getSpec().array)) {
+      return "node left the array";
+    }
+    if (!ArrayFacts.entitled(node.get())) {
+      return "node offline";
+    }
+    return null;
+  }
+
+  /**
+   * The ledger with everything that must be on the CRL now: certificates of unentitled Secrets,
+   * certificates members superseded by renewal; expired entries dropped.
+   */
+  private static List<Revocation> revocations(Optional<ConfigMap> trust, ArrayFacts facts, List<Secret> unentitled,
+      Map<Long, Secret> generations, Instant now) {
+    Map<java.math.BigInteger, Revocation> ledger = new LinkedHashMap<>();
+    TrustConfigMaps.revocations(trust).stream().filter(r -> r.notAfter().isAfter(now))
+        .forEach(r -> ledger.put(r.serial(), r));
+    for (Secret secret : unentitled) {
+      long generation = ArrayFacts.signedBy(secret);
+      String node = EventSources.label(secret, Labels.NODE);
+      LeafSecrets.leaf(secret).filter(c -> generations.containsKey(generation)).ifPresent(cert ->
+          ledger.putIfAbsent(cert.getSerialNumber(), new Revocation(cert.getSerialNumber(), generation, now,
+              cert.getNotAfter().toInstant(), node, "Removed")));
+    }
+    for (Secret secret : facts.issued()) {
+      String node = EventSources.label(secret, Labels.NODE);
+      Revocations.parseSuperseded(LeafSecrets.annotation(secret, Labels.SUPERSEDED).orElse(null), node, now).stream()
+          .filter(r -> r.notAfter().isAfter(now))
+          .forEach(r -> ledger.putIfAbsent(r.serial(), r));
+    }
+    return new ArrayList<>(ledger.values());
+  }
+
+  private static HandledRenewals handledRenewals(ClusterArray array, ClusterArrayStatus status, ArrayFacts facts,
+      RotationPlanner.Plan plan) {
+    HandledRenewals handled = status.lastHandledRenewal == null ? new HandledRenewals() : status.lastHandledRenewal;
+    String token = EventSources.annotation(array, Labels.RENEW_CERTIFICATES);
+    if (token != null && !token.equals(handled.certificates) && facts.participants().stream()
+        .allMatch(s -> token.equals(LeafSecrets.annotation(s, Labels.ARRAY_RENEWAL_TOKEN).orElse(null)))) {
+      handled.certificates = token;
+    }
+    return handled.ca == null && handled.certificates == null ? null : handled;
+  }
+
+  private Secret createCa(ClusterArray array, ArraySettings settings, Context<ClusterArray> context, Instant now,
+      long generation, String primary, String reason) {
     String name = array.getMetadata().getName();
-    String namespace = array.getMetadata().getNamespace();
-    CertificateAuthority signing = CaSecrets.read(generations.get(active));
-    Secret alias = CaSecrets.secret(Names.caSecret(name), array, name, active, signing);
-    ObjectWriter.apply(context, alias,
-        EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, Names.caSecret(name)));
-    List<X509Certificate> bundle = trusted.stream().map(g -> CaSecrets.read(generations.get(g)).root()).toList();
-    ConfigMap trust = TrustConfigMaps.configMap(array, bundle, trusted.get(trusted.size() - 1));
-    ObjectWriter.apply(context, trust,
-        EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace, Names.trustConfigMap(name)));
+    KeyPair keys = KeyPairs.generate(settings.caKey());
+    X509Certificate certificate = CertificateIssuer.selfSignedCa(
+        settings.caSubject(name, generation), keys, now, now.plus(settings.caDuration()));
+    CertificateAuthority ca = CertificateAuthority.selfSigned(certificate, keys.getPrivate());
+    Map<String, String> annotations = new LinkedHashMap<>();
+    annotations.put(Labels.CA_PRIMARY, primary);
+    if (reason != null) {
+      annotations.put(Labels.CA_REASON, reason);
+    }
+    // Create-only: a concurrent or restarted operator gets the one Secret that won back.
+    return ObjectWriter.createOnly(context,
+        CaSecrets.secret(Names.caGenerationSecret(name, generation), array, name, generation, ca, annotations));
+  }
+
+  private static CandidateSelection.Member candidateFacts(ArrayNode node) {
+    var spec = node.getSpec();
+    return new CandidateSelection.Member(node.getMetadata().getName(), Boolean.TRUE.equals(spec.masterCandidate),
+        spec.masterCapable == null || spec.masterCapable, Boolean.TRUE.equals(spec.offline));
   }
 
   private static CaStatus caStatus(String array, long generation, X509Certificate certificate) {
@@ -226,27 +391,22 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     return ca;
   }
 
-  private static List<TrustedCa> trustedStatus(Map<Long, Secret> generations, List<Long> trusted) {
-    return trusted.stream().map(g -> {
-      X509Certificate cert = CaSecrets.read(generations.get(g)).certificate();
-      TrustedCa t = new TrustedCa();
-      t.generation = g;
-      t.fingerprint = Fingerprints.fingerprint(cert);
-      t.notAfter = Conditions.timestamp(cert.getNotAfter().toInstant());
-      return t;
-    }).toList();
-  }
-
   private static void setConditions(ClusterArray array, ClusterArrayStatus status, PrimaryCheck primary,
-      boolean noCa, Instant now) {
+      boolean noCa, long offline, Instant now) {
     Long generation = array.getMetadata().getGeneration();
     status.conditions = Conditions.set(status.conditions, DEGRADED, !primary.ok(),
         primary.ok() ? "PrimaryReady" : primary.reason(), primary.message(), generation, now);
-    status.conditions = Conditions.set(status.conditions, ROTATING,
-        status.rotation.phase != RotationPhase.Idle, status.rotation.phase.name(),
-        status.rotation.phase == RotationPhase.Idle ? "no CA rotation in progress" : "CA rotation in progress",
-        generation, now);
-    boolean allReady = status.members > 0 && status.readyMembers.equals(status.members);
+    if (status.rotation == null) {
+      status.rotation = new RotationStatus();
+      status.rotation.phase = RotationPhase.Idle;
+    }
+    RotationStatus r = status.rotation;
+    boolean rotating = r.phase != RotationPhase.Idle;
+    status.conditions = Conditions.set(status.conditions, ROTATING, rotating, rotating ? r.phase.name() : "Idle",
+        rotating ? r.reason + ": " + r.phase + " to CA generation " + r.toGeneration + ", " + r.resigned + " of "
+            + r.total + " members re-signed" : "no CA rotation in progress", generation, now);
+    long online = status.members - offline;
+    boolean allReady = online > 0 && status.readyMembers >= online;
     String reason;
     String message;
     if (noCa) {
@@ -255,20 +415,11 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     } else if (status.members == 0) {
       reason = "NoMembers";
       message = "no Node names this array";
-    } else if (allReady) {
-      reason = "AllMembersReady";
-      message = status.readyMembers + " of " + status.members + " members are ready";
     } else {
-      reason = "MembersNotReady";
-      message = status.readyMembers + " of " + status.members + " members are ready";
+      reason = allReady ? "AllMembersReady" : "MembersNotReady";
+      message = status.readyMembers + " of " + online + " online members are ready"
+          + (offline > 0 ? " (" + offline + " offline)" : "");
     }
     status.conditions = Conditions.set(status.conditions, READY, !noCa && allReady, reason, message, generation, now);
-  }
-
-  private static void recordTransitions(ClusterArray array, ClusterArrayStatus before, ClusterArrayStatus after,
-      PrimaryCheck primary, EventRecorder events) {
-    if (Conditions.statusChanged(before.conditions, after.conditions, DEGRADED) && !primary.ok()) {
-      events.warning(array, primary.reason(), primary.message());
-    }
   }
 }

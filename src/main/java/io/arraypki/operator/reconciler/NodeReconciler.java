@@ -1,7 +1,6 @@
 package io.arraypki.operator.reconciler;
 
 import io.arraypki.operator.api.ArrayNode;
-import io.arraypki.operator.api.ArrayNodeSpec;
 import io.arraypki.operator.api.ArrayNodeStatus;
 import io.arraypki.operator.api.CertificateStatus;
 import io.arraypki.operator.api.ClusterArray;
@@ -12,16 +11,16 @@ import io.arraypki.operator.k8s.CaSecrets;
 import io.arraypki.operator.k8s.Conditions;
 import io.arraypki.operator.k8s.EventRecorder;
 import io.arraypki.operator.k8s.Labels;
-import io.arraypki.operator.k8s.LeafSecrets;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.ObjectWriter;
-import io.arraypki.operator.k8s.TrustConfigMaps;
+import io.arraypki.operator.pki.CaSubject;
 import io.arraypki.operator.pki.CertificateAuthority;
+import io.arraypki.operator.pki.CertificateIssuer;
 import io.arraypki.operator.pki.Fingerprints;
-import io.arraypki.operator.pki.LeafDecision;
-import io.arraypki.operator.pki.LeafProfile;
+import io.arraypki.operator.pki.KeyPairs;
 import io.arraypki.operator.pki.PkiException;
 import io.arraypki.operator.pki.SerialNumbers;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -31,11 +30,13 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -48,7 +49,8 @@ import java.util.stream.Collectors;
 
 /**
  * A member: joins its array (pin check), holds a peer certificate signed by the array's signing
- * CA and the array's trust bundle, renews it on time, and reports its role.
+ * CA and the array's trust bundle, renews it on time, stands alone with its own CA outside an
+ * array, holds nothing while offline, and reports its role.
  */
 @ControllerConfiguration(name = "node", generationAwareEventProcessing = false)
 public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode> {
@@ -99,8 +101,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
   }
 
   /** The nodes of the array an object belongs to (by its name for arrays, else by label). */
-  private static Set<ResourceID> membersOf(
-      io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache<ArrayNode> nodes, HasMetadata object) {
+  private static Set<ResourceID> membersOf(IndexedResourceCache<ArrayNode> nodes, HasMetadata object) {
     String array = object instanceof ClusterArray ? object.getMetadata().getName()
         : EventSources.label(object, Labels.ARRAY);
     if (array == null || array.isEmpty()) {
@@ -112,9 +113,12 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
   }
 
   private static Set<ResourceID> arrayOf(ArrayNode node) {
-    return node.getSpec() == null || node.getSpec().array == null || node.getSpec().array.isEmpty()
-        ? Set.of()
-        : Set.of(new ResourceID(node.getSpec().array, node.getMetadata().getNamespace()));
+    return inAnArray(node)
+        ? Set.of(new ResourceID(node.getSpec().array, node.getMetadata().getNamespace())) : Set.of();
+  }
+
+  private static boolean inAnArray(ArrayNode node) {
+    return node.getSpec() != null && node.getSpec().array != null && !node.getSpec().array.isEmpty();
   }
 
   /** Array updates that change what members hold: spec, annotations, CA, bundle, candidates. */
@@ -129,75 +133,172 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
       return b != a;
     }
     return StatusPatches.changed(b.ca, a.ca) || StatusPatches.changed(b.trustedCAs, a.trustedCAs)
-        || !Objects.equals(b.candidates, a.candidates) || !Objects.equals(b.primary, a.primary)
-        || StatusPatches.changed(b.rotation, a.rotation);
+        || !Objects.equals(b.candidates, a.candidates) || !Objects.equals(b.primary, a.primary);
   }
 
   @Override
   public UpdateControl<ArrayNode> reconcile(ArrayNode node, Context<ArrayNode> context) {
     Instant now = clock.instant();
+    Long generation = node.getMetadata().getGeneration();
     ArrayNodeStatus before = Optional.ofNullable(node.getStatus()).orElseGet(ArrayNodeStatus::new);
     ArrayNodeStatus status = StatusPatches.copy(before, ArrayNodeStatus.class);
-    status.observedGeneration = node.getMetadata().getGeneration();
+    status.observedGeneration = generation;
     EventRecorder events = new EventRecorder(context.getClient(), clock);
     Optional<Instant> nextRenewal = Optional.empty();
 
-    MemberView view = MemberView.read(node, context);
-    if (view.waitingReason() != null) {
+    Optional<String> heldByArray = peerHeldByOtherArray(node, context);
+    if (Boolean.TRUE.equals(node.getSpec().offline)) {
+      status.role = NodeRole.Offline;
+      status.peerCertificate = null;
+      status.clientCertificate = null;
+      setNotIssued(status, generation, "Offline", "the node is offline: it holds no key material", now);
+    } else if (heldByArray.isPresent()) {
       status.role = NodeRole.Pending;
-      setWaiting(status, node, view.waitingReason(), view.waitingMessage(), now);
-    } else if (!pinAccepted(node, view, status, events, now)) {
-      status.role = NodeRole.Pending;
+      setNotIssued(status, generation, "WaitingForRevocation", "array " + heldByArray.get()
+          + " is revoking this node's certificates before it gets new ones", now);
+    } else if (!inAnArray(node)) {
+      nextRenewal = Optional.of(standalone(node, context, status, events, now));
     } else {
-      status.joinedArray = new JoinedArray(view.array().getMetadata().getName(), view.array().getMetadata().getUid());
-      status.role = roleOf(node, view.array());
-      status.caFingerprint = Fingerprints.fingerprint(view.signing().certificate());
-      status.caShortFingerprint = Fingerprints.shortForm(status.caFingerprint);
-      status.conditions = Conditions.set(status.conditions, JOINED, true, "Joined",
-          "member of array " + view.array().getMetadata().getName(), node.getMetadata().getGeneration(), now);
-      if (node.getSpec().keyProvider == KeyProvider.External) {
-        status.conditions = Conditions.set(status.conditions, CERTIFICATE_ISSUED, false, "WaitingForCSR",
-            "keyProvider is External: the node sends a CertificateSigningRequest", node.getMetadata().getGeneration(), now);
+      IssuingView view = IssuingView.ofArray(node, context);
+      if (view.waitingReason() != null) {
+        status.role = NodeRole.Pending;
+        setNotIssued(status, generation, view.waitingReason(), view.waitingMessage(), now);
+        status.conditions = Conditions.set(status.conditions, JOINED, false, view.waitingReason(),
+            view.waitingMessage(), generation, now);
+      } else if (pinAccepted(node, view, status, events, now)) {
+        nextRenewal = joined(node, view, context, status, events, now);
       } else {
-        PeerIssuer.Result peer = PeerIssuer.ensure(node, view, context, now);
-        status.peerCertificate = certificateStatus(peer.secretName(), peer.certificate(), peer.renewalTime());
-        nextRenewal = Optional.of(peer.renewalTime());
-        status.conditions = Conditions.set(status.conditions, CERTIFICATE_ISSUED, true, "Issued",
-            "peer certificate " + status.peerCertificate.serialNumber + " signed by CA generation "
-                + view.signingGeneration(), node.getMetadata().getGeneration(), now);
-        if (peer.issuedReason() != null) {
-          events.normal(node, "CertificateIssued", "issued peer certificate "
-              + status.peerCertificate.serialNumber + " (" + peer.issuedReason() + ")");
-        }
+        status.role = NodeRole.Pending;
       }
     }
-    boolean ready = Conditions.isTrue(status.conditions, JOINED)
-        && Conditions.isTrue(status.conditions, TRUST_VERIFIED)
-        && Conditions.isTrue(status.conditions, CERTIFICATE_ISSUED);
+    boolean ready = Conditions.isTrue(status.conditions, TRUST_VERIFIED)
+        && Conditions.isTrue(status.conditions, CERTIFICATE_ISSUED)
+        && (Conditions.isTrue(status.conditions, JOINED) || status.role == NodeRole.Standalone);
     status.conditions = Conditions.set(status.conditions, READY, ready, ready ? "Ready" : "NotReady",
-        ready ? "holds a valid certificate of the array's signing CA" : "see the other conditions",
-        node.getMetadata().getGeneration(), now);
+        ready ? "holds a valid certificate of its signing CA" : "see the other conditions", generation, now);
 
     UpdateControl<ArrayNode> control = StatusPatches.changed(before, status)
         ? UpdateControl.patchStatus(StatusPatches.statusOnly(node, status, ArrayNode::new))
         : UpdateControl.noUpdate();
-    nextRenewal.ifPresent(t -> control.rescheduleAfter(Duration.between(now, t).plusSeconds(1)));
+    nextRenewal.ifPresent(t -> control.rescheduleAfter(Duration.between(now, t).plusSeconds(1).abs()));
     return control;
   }
 
+  private Optional<Instant> joined(ArrayNode node, IssuingView view, Context<ArrayNode> context,
+      ArrayNodeStatus status, EventRecorder events, Instant now) {
+    Long generation = node.getMetadata().getGeneration();
+    String name = node.getMetadata().getName();
+    status.joinedArray = new JoinedArray(view.arrayName(), view.array().getMetadata().getUid());
+    status.role = roleOf(node, view.array());
+    status.caFingerprint = Fingerprints.fingerprint(view.signing().certificate());
+    status.caShortFingerprint = Fingerprints.shortForm(status.caFingerprint);
+    status.conditions = Conditions.set(status.conditions, JOINED, true, "Joined",
+        "member of array " + view.arrayName(), generation, now);
+    if (node.getSpec().keyProvider == KeyProvider.External) {
+      setNotIssued(status, generation, "WaitingForCSR",
+          "keyProvider is External: the node sends a CertificateSigningRequest", now);
+      return Optional.empty();
+    }
+    LeafIssuer.Result peer = LeafIssuer.ensure(node, view, context, Names.peerSecret(name), Labels.COMPONENT_PEER,
+        view.peerProfile(node), now);
+    recordIssued(node, status, peer, view.signingGeneration(), events, now);
+    status.lastHandledRenewal = EventSources.annotation(node, Labels.RENEW);
+    // Back in an array: the CA it had while standing alone goes.
+    EventSources.get(context, Secret.class, EventSources.SECRETS, node.getMetadata().getNamespace(),
+        Names.standaloneCaSecret(name)).ifPresent(s -> ObjectWriter.delete(context, s));
+    return Optional.of(peer.renewalTime());
+  }
+
+  /** Outside an array: the primary of an array of one, with a CA of its own. */
+  private Instant standalone(ArrayNode node, Context<ArrayNode> context, ArrayNodeStatus status,
+      EventRecorder events, Instant now) {
+    String name = node.getMetadata().getName();
+    Secret caSecret = EventSources.get(context, Secret.class, EventSources.SECRETS, node.getMetadata().getNamespace(),
+        Names.standaloneCaSecret(name)).orElseGet(() -> createStandaloneCa(node, context, now, events));
+    CertificateAuthority ca = CaSecrets.read(caSecret);
+    IssuingView view = IssuingView.standalone(ca);
+    status.role = NodeRole.Standalone;
+    status.joinedArray = null;
+    status.clientCertificate = null;
+    status.caFingerprint = Fingerprints.fingerprint(ca.certificate());
+    status.caShortFingerprint = Fingerprints.shortForm(status.caFingerprint);
+    Long generation = node.getMetadata().getGeneration();
+    status.conditions = Conditions.set(status.conditions, JOINED, false, "Standalone",
+        "not in an array: the node is the primary of an array of one", generation, now);
+    status.conditions = Conditions.set(status.conditions, TRUST_VERIFIED, true, "OwnCA",
+        "trusts its own CA " + status.caFingerprint, generation, now);
+    LeafIssuer.Result peer = LeafIssuer.ensure(node, view, context, Names.peerSecret(name), Labels.COMPONENT_PEER,
+        view.peerProfile(node), now);
+    recordIssued(node, status, peer, 1, events, now);
+    status.lastHandledRenewal = EventSources.annotation(node, Labels.RENEW);
+    return peer.renewalTime();
+  }
+
+  private Secret createStandaloneCa(ArrayNode node, Context<ArrayNode> context, Instant now, EventRecorder events) {
+    String name = node.getMetadata().getName();
+    ArraySettings defaults = IssuingView.standalone(null).settings();
+    KeyPair keys = KeyPairs.generate(defaults.caKey());
+    X509Certificate cert = CertificateIssuer.selfSignedCa(CaSubject.of(CaSubject.commonNameFor(name, 1)), keys, now,
+        now.plus(defaults.caDuration()));
+    CertificateAuthority ca = CertificateAuthority.selfSigned(cert, keys.getPrivate());
+    Secret secret = CaSecrets.secret(Names.standaloneCaSecret(name), node, "", 1, ca);
+    secret.getMetadata().getLabels().put(Labels.NODE, name);
+    Secret stored = ObjectWriter.createOnly(context, secret);
+    events.normal(node, "StandaloneCAGenerated", "not in an array: generated its own CA "
+        + Fingerprints.fingerprint(cert));
+    return stored;
+  }
+
+  private static void recordIssued(ArrayNode node, ArrayNodeStatus status, LeafIssuer.Result peer,
+      long signingGeneration, EventRecorder events, Instant now) {
+    status.peerCertificate = certificateStatus(peer.secretName(), peer.certificate(), peer.renewalTime());
+    status.conditions = Conditions.set(status.conditions, CERTIFICATE_ISSUED, true, "Issued",
+        "peer certificate " + status.peerCertificate.serialNumber + " signed by CA generation " + signingGeneration,
+        node.getMetadata().getGeneration(), now);
+    if (peer.issuedReason() != null) {
+      events.normal(node, "CertificateIssued", "issued peer certificate " + status.peerCertificate.serialNumber
+          + " (" + peer.issuedReason() + ")");
+    }
+  }
+
+  /**
+   * The peer Secret still belongs to an array this node is no longer in, and that array exists:
+   * it revokes and removes it first, so nothing is overwritten unrevoked.
+   */
+  private static Optional<String> peerHeldByOtherArray(ArrayNode node, Context<ArrayNode> context) {
+    String namespace = node.getMetadata().getNamespace();
+    return EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
+            Names.peerSecret(node.getMetadata().getName()))
+        .map(s -> EventSources.label(s, Labels.ARRAY))
+        .filter(a -> !a.isEmpty() && !a.equals(node.getSpec().array))
+        .filter(a -> EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, a).isPresent());
+  }
+
+  /** Deleting a node: its array revokes and removes its Secrets; then the finalizer goes. */
   @Override
   public DeleteControl cleanup(ArrayNode node, Context<ArrayNode> context) {
+    String namespace = node.getMetadata().getNamespace();
+    String name = node.getMetadata().getName();
+    List<Secret> own = EventSources.source(context, Secret.class, EventSources.SECRETS)
+        .list(namespace, s -> name.equals(EventSources.label(s, Labels.NODE))).toList();
+    boolean arrayRevoking = own.stream()
+        .map(s -> EventSources.label(s, Labels.ARRAY))
+        .filter(a -> a != null && !a.isEmpty())
+        .anyMatch(a -> EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, a).isPresent());
+    if (arrayRevoking) {
+      return DeleteControl.noFinalizerRemoval();
+    }
+    own.forEach(s -> ObjectWriter.delete(context, s));
     return DeleteControl.defaultDelete();
   }
 
-  private static void setWaiting(ArrayNodeStatus status, ArrayNode node, String reason, String message, Instant now) {
-    Long generation = node.getMetadata().getGeneration();
-    status.conditions = Conditions.set(status.conditions, JOINED, false, reason, message, generation, now);
+  private static void setNotIssued(ArrayNodeStatus status, Long generation, String reason, String message,
+      Instant now) {
     status.conditions = Conditions.set(status.conditions, CERTIFICATE_ISSUED, false, reason, message, generation, now);
   }
 
   /** The pin is checked when joining; once joined, later rotations need no new pin. */
-  private static boolean pinAccepted(ArrayNode node, MemberView view, ArrayNodeStatus status,
+  private static boolean pinAccepted(ArrayNode node, IssuingView view, ArrayNodeStatus status,
       EventRecorder events, Instant now) {
     Long generation = node.getMetadata().getGeneration();
     String pin = node.getSpec().trustedCAFingerprint;
@@ -223,14 +324,15 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     }
     String message = "trustedCAFingerprint " + pin + " does not match the array's CA "
         + Fingerprints.fingerprint(ca) + ": nothing is issued for this node";
-    List<io.fabric8.kubernetes.api.model.Condition> previous = status.conditions;
+    List<Condition> previous = status.conditions;
     status.conditions = Conditions.set(status.conditions, TRUST_VERIFIED, false, "FingerprintMismatch",
         message, generation, now);
     status.conditions = Conditions.set(status.conditions, JOINED, false, "FingerprintMismatch", message, generation, now);
-    status.conditions = Conditions.set(status.conditions, CERTIFICATE_ISSUED, false, "FingerprintMismatch",
-        message, generation, now);
-    if (Conditions.statusChanged(previous, status.conditions, TRUST_VERIFIED)
-        || !"FingerprintMismatch".equals(Conditions.find(previous, TRUST_VERIFIED).map(c -> c.getReason()).orElse(""))) {
+    setNotIssued(status, generation, "FingerprintMismatch", message, now);
+    boolean newlyFailed = !"FingerprintMismatch".equals(
+        Conditions.find(previous, TRUST_VERIFIED).map(Condition::getReason).orElse(""))
+        || !Objects.equals(Conditions.find(previous, TRUST_VERIFIED).map(Condition::getMessage).orElse(""), message);
+    if (newlyFailed) {
       events.warning(node, "FingerprintMismatch", message);
     }
     return false;
@@ -238,9 +340,6 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
 
   private static NodeRole roleOf(ArrayNode node, ClusterArray array) {
     String name = node.getMetadata().getName();
-    if (Boolean.TRUE.equals(node.getSpec().offline)) {
-      return NodeRole.Offline;
-    }
     if (name.equals(array.getSpec().primary)) {
       return NodeRole.Primary;
     }
@@ -260,97 +359,4 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     return s;
   }
 
-  /** What a member needs to read from the caches: its array, the signing CA and the bundle. */
-  record MemberView(ClusterArray array, ArraySettings settings, CertificateAuthority signing,
-      long signingGeneration, String bundlePem, String waitingReason, String waitingMessage) {
-
-    static MemberView read(ArrayNode node, Context<ArrayNode> context) {
-      ArrayNodeSpec spec = node.getSpec();
-      String namespace = node.getMetadata().getNamespace();
-      if (spec.array == null || spec.array.isEmpty()) {
-        return waiting("NotInAnArray", "spec.array is empty");
-      }
-      Optional<ClusterArray> array = EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, spec.array);
-      if (array.isEmpty()) {
-        return waiting("ArrayNotFound", "ClusterArray " + spec.array + " does not exist in namespace " + namespace);
-      }
-      var status = array.get().getStatus();
-      if (status == null || status.ca == null || status.ca.generation == null) {
-        return waiting("WaitingForCA", "array " + spec.array + " has no CA yet (see its Degraded condition)");
-      }
-      Optional<Secret> caSecret = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
-          Names.caGenerationSecret(spec.array, status.ca.generation));
-      Optional<ConfigMap> trust = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
-          Names.trustConfigMap(spec.array));
-      if (caSecret.isEmpty() || trust.isEmpty() || TrustConfigMaps.bundle(trust.get()) == null) {
-        return waiting("WaitingForCA", "the CA of array " + spec.array + " is not published yet");
-      }
-      return new MemberView(array.get(), ArraySettings.of(array.get().getSpec()), CaSecrets.read(caSecret.get()),
-          status.ca.generation, TrustConfigMaps.bundle(trust.get()), null, null);
-    }
-
-    private static MemberView waiting(String reason, String message) {
-      return new MemberView(null, null, null, 0, null, reason, message);
-    }
-
-    LeafProfile peerProfile(ArrayNode node) {
-      ArrayNodeSpec spec = node.getSpec();
-      List<String> dns = new java.util.ArrayList<>();
-      dns.add(spec.peerDNSName);
-      if (spec.dnsNames != null) {
-        spec.dnsNames.stream().filter(d -> !dns.contains(d)).forEach(dns::add);
-      }
-      return new LeafProfile(spec.peerDNSName, dns, spec.ipAddresses == null ? List.of() : spec.ipAddresses,
-          List.of(), settings.peerUsages(), settings.peerKey(), settings.peer().duration(),
-          settings.peer().renewBefore());
-    }
-  }
-
-  /** Keeps {@code <node>-peer-tls} issued by the signing CA and carrying the current bundle. */
-  static final class PeerIssuer {
-    private PeerIssuer() {}
-
-    record Result(String secretName, X509Certificate certificate, Instant renewalTime, String issuedReason) {}
-
-    static Result ensure(ArrayNode node, MemberView view, Context<ArrayNode> context, Instant now) {
-      String nodeName = node.getMetadata().getName();
-      String secretName = Names.peerSecret(nodeName);
-      Optional<Secret> current = EventSources.get(context, Secret.class, EventSources.SECRETS,
-          node.getMetadata().getNamespace(), secretName);
-      LeafProfile profile = view.peerProfile(node);
-      // A certificate whose key is gone or is not its own counts as no certificate at all.
-      X509Certificate currentCert = current.flatMap(LeafSecrets::leaf)
-          .filter(cert -> LeafSecrets.holdsKeyOf(current.get(), cert)).orElse(null);
-      LeafDecision decision = LeafDecision.decide(currentCert, profile, view.signing().certificate(), now, true, false);
-      var placement = new LeafSecrets.Placement(secretName, node, view.array().getMetadata().getName(), nodeName,
-          Labels.COMPONENT_PEER, templateLabels(view), templateAnnotations(view));
-      IssuedLeaf leaf = decision.issue()
-          ? IssuedLeaf.issue(view.signing(), profile, now)
-          : IssuedLeaf.existing(current.get(), currentCert);
-      Secret desired = LeafSecrets.secret(placement,
-          new LeafSecrets.Content(leaf.chainPem(), leaf.keyPem(), view.bundlePem(), java.util.Map.of()),
-          java.util.Map.of(
-              Labels.SIGNED_BY_GENERATION, Long.toString(view.signingGeneration()),
-              Labels.TRUST_GENERATION, trustGeneration(view)));
-      ObjectWriter.apply(context, desired, current);
-      Instant renewal = LeafDecision.renewalTime(leaf.certificate(), profile.renewBefore());
-      return new Result(secretName, leaf.certificate(), renewal, decision.issue() ? decision.reason() : null);
-    }
-
-    private static String trustGeneration(MemberView view) {
-      var trusted = view.array().getStatus().trustedCAs;
-      return trusted == null || trusted.isEmpty() ? Long.toString(view.signingGeneration())
-          : Long.toString(trusted.stream().mapToLong(t -> t.generation).max().orElse(view.signingGeneration()));
-    }
-
-    private static java.util.Map<String, String> templateLabels(MemberView view) {
-      var t = view.array().getSpec().secretTemplate;
-      return t == null || t.labels == null ? java.util.Map.of() : t.labels;
-    }
-
-    private static java.util.Map<String, String> templateAnnotations(MemberView view) {
-      var t = view.array().getSpec().secretTemplate;
-      return t == null || t.annotations == null ? java.util.Map.of() : t.annotations;
-    }
-  }
 }

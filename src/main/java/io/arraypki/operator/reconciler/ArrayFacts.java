@@ -1,0 +1,81 @@
+package io.arraypki.operator.reconciler;
+
+import io.arraypki.operator.api.ArrayNode;
+import io.arraypki.operator.api.ClusterArray;
+import io.arraypki.operator.k8s.CaSecrets;
+import io.arraypki.operator.k8s.Labels;
+import io.arraypki.operator.k8s.LeafSecrets;
+import io.arraypki.operator.k8s.Names;
+import io.arraypki.operator.k8s.SecretData;
+import io.arraypki.operator.pki.CertificateAuthority;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * What the array reconciler reads from its caches, in one place: members, CA generations, and
+ * the Secrets issued to members (and to nodes that are no longer entitled to them).
+ */
+record ArrayFacts(
+    List<ArrayNode> members,
+    Map<Long, Secret> generations,
+    List<Secret> issued,
+    List<Secret> participants) {
+
+  static ArrayFacts read(ClusterArray array, Context<ClusterArray> context) {
+    String name = array.getMetadata().getName();
+    String namespace = array.getMetadata().getNamespace();
+    List<ArrayNode> members = EventSources.source(context, ArrayNode.class, EventSources.NODES)
+        .list(namespace, n -> n.getSpec() != null && name.equals(n.getSpec().array)
+            && n.getMetadata().getDeletionTimestamp() == null)
+        .toList();
+    Map<Long, Secret> generations = new TreeMap<>();
+    List<Secret> arraySecrets = EventSources.ofArray(context, Secret.class, EventSources.SECRETS, namespace, name).toList();
+    arraySecrets.stream()
+        .filter(s -> Labels.COMPONENT_CA.equals(EventSources.label(s, Labels.COMPONENT)))
+        .forEach(s -> CaSecrets.generation(s)
+            .filter(g -> s.getMetadata().getName().equals(Names.caGenerationSecret(name, g)))
+            .ifPresent(g -> generations.put(g, s)));
+    List<Secret> issued = arraySecrets.stream()
+        .filter(s -> EventSources.label(s, Labels.NODE) != null)
+        .toList();
+    List<Secret> participants = issued.stream()
+        .filter(s -> Labels.COMPONENT_PEER.equals(EventSources.label(s, Labels.COMPONENT)))
+        .filter(s -> members.stream().anyMatch(m -> entitled(m) && m.getMetadata().getName()
+            .equals(EventSources.label(s, Labels.NODE))))
+        .toList();
+    return new ArrayFacts(members, generations, issued, participants);
+  }
+
+  /** Offline nodes hold no material at all. */
+  static boolean entitled(ArrayNode node) {
+    return !Boolean.TRUE.equals(node.getSpec().offline);
+  }
+
+  Optional<ArrayNode> member(String node) {
+    return members.stream().filter(m -> m.getMetadata().getName().equals(node)).findFirst();
+  }
+
+  CertificateAuthority ca(long generation) {
+    return CaSecrets.read(generations.get(generation));
+  }
+
+  static long signedBy(Secret secret) {
+    return LeafSecrets.annotation(secret, Labels.SIGNED_BY_GENERATION).map(ArrayFacts::parseLong).orElse(0L);
+  }
+
+  static boolean trusts(Secret secret, String caPem) {
+    return SecretData.text(secret, SecretData.CA_CRT).map(b -> b.contains(caPem.trim())).orElse(false);
+  }
+
+  private static long parseLong(String s) {
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return 0L;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.arraypki.operator.reconciler;
+
+import io.arraypki.operator.api.ArrayNode;
+import io.arraypki.operator.api.ArrayNodeSpec;
+import io.arraypki.operator.api.ClusterArray;
+import io.arraypki.operator.api.ClusterArraySpec;
+import io.arraypki.operator.k8s.CaSecrets;
+import io.arraypki.operator.k8s.Labels;
+import io.arraypki.operator.k8s.Names;
+import io.arraypki.operator.k8s.TrustConfigMaps;
+import io.arraypki.operator.pki.CertificateAuthority;
+import io.arraypki.operator.pki.LeafProfile;
+import io.arraypki.operator.pki.Pem;
+import io.arraypki.operator.pki.Revocation;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything a node's certificates are issued from, read from the caches: the array (or the
+ * node's own standalone CA), the signing CA, the bundle to trust, the renew tokens. When the node
+ * cannot be issued yet, {@link #waitingReason()} says why.
+ */
+record IssuingView(
+    String arrayName,
+    ClusterArray array,
+    ArraySettings settings,
+    CertificateAuthority signing,
+    long signingGeneration,
+    String bundlePem,
+    long trustGeneration,
+    List<Revocation> revoked,
+    String waitingReason,
+    String waitingMessage) {
+
+  static IssuingView ofArray(ArrayNode node, Context<ArrayNode> context) {
+    ArrayNodeSpec spec = node.getSpec();
+    String namespace = node.getMetadata().getNamespace();
+    Optional<ClusterArray> array = EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, spec.array);
+    if (array.isEmpty()) {
+      return waiting("ArrayNotFound", "ClusterArray " + spec.array + " does not exist in namespace " + namespace);
+    }
+    var status = array.get().getStatus();
+    if (status == null || status.ca == null || status.ca.generation == null) {
+      return waiting("WaitingForCA", "array " + spec.array + " has no CA yet (see its Degraded condition)");
+    }
+    Optional<Secret> caSecret = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
+        Names.caGenerationSecret(spec.array, status.ca.generation));
+    Optional<ConfigMap> trust = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
+        Names.trustConfigMap(spec.array));
+    if (caSecret.isEmpty() || trust.isEmpty() || TrustConfigMaps.bundle(trust.get()) == null) {
+      return waiting("WaitingForCA", "the CA of array " + spec.array + " is not published yet");
+    }
+    long newest = status.trustedCAs == null ? status.ca.generation
+        : status.trustedCAs.stream().mapToLong(t -> t.generation).max().orElse(status.ca.generation);
+    return new IssuingView(spec.array, array.get(), ArraySettings.of(array.get().getSpec()),
+        CaSecrets.read(caSecret.get()), status.ca.generation, TrustConfigMaps.bundle(trust.get()), newest,
+        TrustConfigMaps.revocations(trust), null, null);
+  }
+
+  /** A node outside any array is the primary of an array of one, with its own CA. */
+  static IssuingView standalone(CertificateAuthority ownCa) {
+    return new IssuingView("", null, ArraySettings.of(new ClusterArraySpec()), ownCa, 1,
+        Pem.encode(ownCa.root()), 1, List.of(), null, null);
+  }
+
+  private static IssuingView waiting(String reason, String message) {
+    return new IssuingView(null, null, null, null, 0, null, 0, List.of(), reason, message);
+  }
+
+  boolean standalone() {
+    return array == null;
+  }
+
+  Map<String, String> templateLabels() {
+    var t = array == null ? null : array.getSpec().secretTemplate;
+    return t == null || t.labels == null ? Map.of() : t.labels;
+  }
+
+  Map<String, String> templateAnnotations() {
+    var t = array == null ? null : array.getSpec().secretTemplate;
+    return t == null || t.annotations == null ? Map.of() : t.annotations;
+  }
+
+  String arrayRenewalToken() {
+    return array == null ? null : EventSources.annotation(array, Labels.RENEW_CERTIFICATES);
+  }
+
+  LeafProfile peerProfile(ArrayNode node) {
+    ArrayNodeSpec spec = node.getSpec();
+    List<String> dns = new ArrayList<>();
+    dns.add(spec.peerDNSName);
+    if (spec.dnsNames != null) {
+      spec.dnsNames.stream().filter(d -> !dns.contains(d)).forEach(dns::add);
+    }
+    return new LeafProfile(spec.peerDNSName, dns, spec.ipAddresses == null ? List.of() : spec.ipAddresses,
+        List.of(), settings.peerUsages(), settings.peerKey(), settings.peer().duration(),
+        settings.peer().renewBefore());
+  }
+}

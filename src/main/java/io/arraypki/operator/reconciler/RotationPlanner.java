@@ -1,0 +1,251 @@
+package io.arraypki.operator.reconciler;
+
+import io.arraypki.operator.api.RotationPhase;
+import io.arraypki.operator.api.RotationReason;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The CA rotation protocol of DESIGN.md section 6 as a pure function: from what the array's
+ * status says and what the caches show, the next step. PublishingTrust (the new CA joins every
+ * bundle, then the propagation delay), Resigning (members follow the new signing CA), Retiring
+ * (after the overlap the old CAs leave the bundles and their keys are deleted), Idle.
+ */
+public final class RotationPlanner {
+  static final int MAX_TRUSTED = 3;
+
+  private RotationPlanner() {}
+
+  /** What the planner sees. */
+  public record Facts(
+      long active,
+      String activePrimary,
+      List<Long> trusted,
+      Phase phase,
+      Map<Long, String> generations,
+      String desiredPrimary,
+      boolean primaryOk,
+      boolean externalCa,
+      String renewCaToken,
+      String handledCaToken,
+      Instant activeCaRenewalTime,
+      int participants,
+      int trustingPending,
+      int onActive,
+      Set<Long> generationsWithLeaves,
+      Duration trustPropagationDelay,
+      Duration overlap,
+      Instant now) {}
+
+  /** The persisted rotation state (status.rotation). */
+  public record Phase(RotationPhase phase, RotationReason reason, Long toGeneration, Instant startedAt,
+      Instant phaseEndsAt, String token) {
+    static final Phase IDLE = new Phase(RotationPhase.Idle, null, null, null, null, null);
+  }
+
+  /** What to do: a CA generation to create, generations to delete, and the new state. */
+  public record Plan(
+      Optional<NewGeneration> create,
+      Set<Long> delete,
+      long active,
+      String activePrimary,
+      List<Long> trusted,
+      Phase phase,
+      String handledCaToken,
+      Optional<Instant> wakeAt,
+      List<String> events) {}
+
+  public record NewGeneration(long generation, String primary, RotationReason reason) {}
+
+  public static Plan plan(Facts f) {
+    Phase phase = f.phase() == null ? Phase.IDLE : f.phase();
+    Optional<RotationReason> trigger = trigger(f);
+    return switch (phase.phase()) {
+      case Idle -> idle(f, trigger);
+      case PublishingTrust -> publishing(f, phase, trigger);
+      case Resigning -> resigning(f, phase, trigger);
+      case Retiring -> retiring(f, phase, trigger);
+    };
+  }
+
+  /** Why a new CA generation is wanted now, if it is. */
+  static Optional<RotationReason> trigger(Facts f) {
+    if (!f.primaryOk() || f.active() == 0) {
+      return Optional.empty();
+    }
+    if (!f.externalCa() && !Objects.equals(f.desiredPrimary(), f.activePrimary())) {
+      return Optional.of(RotationReason.PrimaryChanged);
+    }
+    if (f.renewCaToken() != null && !f.renewCaToken().isEmpty() && !f.renewCaToken().equals(f.handledCaToken())) {
+      return Optional.of(RotationReason.Requested);
+    }
+    if (f.activeCaRenewalTime() != null && !f.now().isBefore(f.activeCaRenewalTime())) {
+      return Optional.of(RotationReason.Renewal);
+    }
+    return Optional.empty();
+  }
+
+  private static Plan idle(Facts f, Optional<RotationReason> trigger) {
+    Set<Long> orphans = new TreeSet<>(f.generations().keySet());
+    orphans.removeAll(f.trusted());
+    orphans.remove(f.active());
+    if (trigger.isEmpty()) {
+      return new Plan(Optional.empty(), orphans, f.active(), f.activePrimary(), f.trusted(), Phase.IDLE,
+          f.handledCaToken(), renewalWake(f), List.of());
+    }
+    // A generation created by a start whose status write was lost is taken up, not made twice.
+    Optional<Long> adoptable = orphans.stream()
+        .filter(g -> g > f.active() && Objects.equals(f.generations().get(g), f.desiredPrimary()))
+        .max(Long::compare);
+    adoptable.ifPresent(orphans::remove);
+    return start(f, trigger.get(), f.trusted(), orphans, adoptable, "");
+  }
+
+  private static Plan publishing(Facts f, Phase phase, Optional<RotationReason> trigger) {
+    long pending = phase.toGeneration();
+    String pendingPrimary = f.generations().get(pending);
+    Set<Long> delete = new TreeSet<>();
+    List<Long> trusted = new ArrayList<>(f.trusted());
+    if (pendingPrimary == null) {
+      // The pending CA's Secret is gone: start over.
+      trusted.remove(pending);
+      return trigger.map(r -> start(f, r, trusted, delete, Optional.empty(), "pending CA generation lost; "))
+          .orElseGet(() -> idlePlan(f, trusted, delete));
+    }
+    boolean wanted = f.externalCa() || Objects.equals(pendingPrimary, f.desiredPrimary());
+    if (!wanted) {
+      trusted.remove(pending);
+      delete.add(pending);
+      if (trigger.isEmpty()) {
+        return withEvent(idlePlan(f, trusted, delete),
+            "RotationAbandoned: primary is " + f.activePrimary() + " again; CA generation " + pending + " dropped");
+      }
+      return start(f, trigger.get(), trusted, delete, Optional.empty(),
+          "superseded CA generation " + pending + "; ");
+    }
+    if (f.trustingPending() < f.participants()) {
+      return keep(f, phase, Optional.empty());
+    }
+    if (phase.phaseEndsAt() == null) {
+      Instant ends = f.now().plus(f.trustPropagationDelay());
+      Phase waiting = new Phase(RotationPhase.PublishingTrust, phase.reason(), pending, phase.startedAt(), ends,
+          phase.token());
+      if (!f.now().isBefore(ends)) {
+        return activate(f, waiting, pending, pendingPrimary);
+      }
+      return keep(f, waiting, Optional.of(ends));
+    }
+    if (f.now().isBefore(phase.phaseEndsAt())) {
+      return keep(f, phase, Optional.of(phase.phaseEndsAt()));
+    }
+    return activate(f, phase, pending, pendingPrimary);
+  }
+
+  private static Plan activate(Facts f, Phase phase, long pending, String pendingPrimary) {
+    Phase resigning = new Phase(RotationPhase.Resigning, phase.reason(), pending, phase.startedAt(), null,
+        phase.token());
+    return new Plan(Optional.empty(), Set.of(), pending, pendingPrimary, f.trusted(), resigning, f.handledCaToken(),
+        Optional.empty(), List.of("Resigning: CA generation " + pending + " signs now; re-signing "
+            + f.participants() + " members"));
+  }
+
+  private static Plan resigning(Facts f, Phase phase, Optional<RotationReason> trigger) {
+    if (trigger.isPresent()) {
+      Plan started = start(f, trigger.get(), f.trusted(), new TreeSet<>(), Optional.empty(), "");
+      if (started.create().isPresent()) {
+        return started;
+      }
+    }
+    if (f.onActive() < f.participants()) {
+      return keep(f, phase, Optional.empty());
+    }
+    Instant ends = f.now().plus(f.overlap());
+    Phase retiring = new Phase(RotationPhase.Retiring, phase.reason(), phase.toGeneration(), phase.startedAt(), ends,
+        phase.token());
+    return new Plan(Optional.empty(), Set.of(), f.active(), f.activePrimary(), f.trusted(), retiring,
+        f.handledCaToken(), Optional.of(ends),
+        List.of("Retiring: every member is signed by CA generation " + f.active()
+            + "; the old CAs stay trusted until " + ends));
+  }
+
+  private static Plan retiring(Facts f, Phase phase, Optional<RotationReason> trigger) {
+    if (trigger.isPresent()) {
+      Plan started = start(f, trigger.get(), f.trusted(), new TreeSet<>(), Optional.empty(), "");
+      if (started.create().isPresent()) {
+        return started;
+      }
+    }
+    if (f.now().isBefore(phase.phaseEndsAt())) {
+      return keep(f, phase, Optional.of(phase.phaseEndsAt()));
+    }
+    Set<Long> retired = new TreeSet<>(f.generations().keySet());
+    retired.remove(f.active());
+    Plan idle = idlePlan(f, List.of(f.active()), retired);
+    return withEvent(idle, "RotationComplete: CA generation " + f.active()
+        + " is the only trusted CA; retired generations " + retired);
+  }
+
+  /**
+   * Starts a rotation to a new generation (or an adopted one). Trusted CAs that no member is
+   * signed by (other than the signing one) make room first; past three CAs it waits.
+   */
+  private static Plan start(Facts f, RotationReason reason, List<Long> trustedNow, Set<Long> delete,
+      Optional<Long> adopted, String note) {
+    long next = adopted.orElseGet(() -> Math.max(
+        f.generations().keySet().stream().max(Long::compare).orElse(0L),
+        trustedNow.stream().max(Long::compare).orElse(0L)) + 1);
+    List<Long> trusted = new ArrayList<>(trustedNow);
+    Set<Long> deletions = new TreeSet<>(delete);
+    if (trusted.size() + 1 > MAX_TRUSTED) {
+      for (Long g : List.copyOf(trusted)) {
+        if (trusted.size() + 1 <= MAX_TRUSTED) {
+          break;
+        }
+        if (g != f.active() && !f.generationsWithLeaves().contains(g)) {
+          trusted.remove(g);
+          deletions.add(g);
+        }
+      }
+    }
+    if (trusted.size() + 1 > MAX_TRUSTED) {
+      // Members still hold certificates of every trusted CA: finish moving them first.
+      return new Plan(Optional.empty(), Set.of(), f.active(), f.activePrimary(), f.trusted(),
+          f.phase() == null ? Phase.IDLE : f.phase(), f.handledCaToken(), Optional.empty(), List.of());
+    }
+    trusted.add(next);
+    String primary = f.externalCa() ? f.activePrimary() : f.desiredPrimary();
+    String token = reason == RotationReason.Requested ? f.renewCaToken() : f.handledCaToken();
+    Phase publishing = new Phase(RotationPhase.PublishingTrust, reason, next, f.now(), null, token);
+    Optional<NewGeneration> create = adopted.isPresent()
+        ? Optional.empty() : Optional.of(new NewGeneration(next, primary, reason));
+    return new Plan(create, deletions, f.active(), f.activePrimary(), trusted, publishing, token, Optional.empty(),
+        List.of("PublishingTrust: " + note + "CA generation " + next + " (" + reason + ", primary " + primary
+            + ") added to every trust bundle"));
+  }
+
+  private static Plan keep(Facts f, Phase phase, Optional<Instant> wakeAt) {
+    return new Plan(Optional.empty(), Set.of(), f.active(), f.activePrimary(), f.trusted(), phase,
+        f.handledCaToken(), wakeAt, List.of());
+  }
+
+  private static Plan idlePlan(Facts f, List<Long> trusted, Set<Long> delete) {
+    return new Plan(Optional.empty(), delete, f.active(), f.activePrimary(), trusted, Phase.IDLE,
+        f.handledCaToken(), renewalWake(f), List.of());
+  }
+
+  private static Plan withEvent(Plan p, String event) {
+    return new Plan(p.create(), p.delete(), p.active(), p.activePrimary(), p.trusted(), p.phase(),
+        p.handledCaToken(), p.wakeAt(), List.of(event));
+  }
+
+  private static Optional<Instant> renewalWake(Facts f) {
+    return Optional.ofNullable(f.activeCaRenewalTime());
+  }
+}
