@@ -42,6 +42,11 @@ public record ArraySettings(
   /** A certificate lifetime and how long before its end it is renewed. */
   public record Validity(Duration duration, Duration renewBefore) {}
 
+  /** The settings of an array whose spec says nothing: a standalone node's array of one. */
+  public static ArraySettings defaults() {
+    return of(new ClusterArraySpec());
+  }
+
   public static ArraySettings of(ClusterArraySpec spec) {
     CaSpec ca = Optional.ofNullable(spec.ca).orElseGet(CaSpec::new);
     PeerCertificatesSpec peer =

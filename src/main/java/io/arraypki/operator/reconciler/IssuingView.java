@@ -3,7 +3,6 @@ package io.arraypki.operator.reconciler;
 import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.ArrayNodeSpec;
 import io.arraypki.operator.api.ClusterArray;
-import io.arraypki.operator.api.ClusterArraySpec;
 import io.arraypki.operator.k8s.CaSecrets;
 import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.Names;
@@ -64,7 +63,7 @@ record IssuingView(
 
   /** A node outside any array is the primary of an array of one, with its own CA. */
   static IssuingView standalone(CertificateAuthority ownCa) {
-    return new IssuingView("", null, ArraySettings.of(new ClusterArraySpec()), ownCa, 1,
+    return new IssuingView("", null, ArraySettings.defaults(), ownCa, 1,
         Pem.encode(ownCa.root()), 1, List.of(), null, null);
   }
 

@@ -236,7 +236,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
 
   private Secret createStandaloneCa(ArrayNode node, Context<ArrayNode> context, Instant now, EventRecorder events) {
     String name = node.getMetadata().getName();
-    ArraySettings defaults = IssuingView.standalone(null).settings();
+    ArraySettings defaults = ArraySettings.defaults();
     KeyPair keys = KeyPairs.generate(defaults.caKey());
     X509Certificate cert = CertificateIssuer.selfSignedCa(CaSubject.of(CaSubject.commonNameFor(name, 1)), keys, now,
         now.plus(defaults.caDuration()));
