@@ -1,0 +1,30 @@
+package io.arraypki.operator.trust;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Set;
+
+/** Reads candidate-map.json (the CandidateMap's spec as JSON): the allowed client digests. */
+final class CandidateMapFile {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private CandidateMapFile() {}
+
+  static Set<String> digests(byte[] json) {
+    try {
+      JsonNode entries = JSON.readTree(json).path("entries");
+      Set<String> digests = new HashSet<>();
+      entries.forEach(e -> {
+        String digest = e.path("certificateDigest").asText("");
+        if (!digest.isEmpty()) {
+          digests.add(digest);
+        }
+      });
+      return digests;
+    } catch (IOException e) {
+      throw new IllegalStateException("candidate-map.json is not valid JSON", e);
+    }
+  }
+}

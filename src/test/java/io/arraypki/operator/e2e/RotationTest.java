@@ -1,0 +1,199 @@
+package io.arraypki.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.arraypki.operator.api.CaSpec;
+import io.arraypki.operator.api.ClusterArray;
+import io.arraypki.operator.api.ClusterArrayStatus;
+import io.arraypki.operator.api.RotationPhase;
+import io.arraypki.operator.api.RotationReason;
+import io.arraypki.operator.api.RotationSpec;
+import io.arraypki.operator.k8s.SecretData;
+import io.arraypki.operator.support.Arrays;
+import io.arraypki.operator.support.Commands;
+import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.SimulatedArray;
+import io.arraypki.operator.support.Waits;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** DESIGN.md section 6: a new CA for a new primary, re-signing every member without an outage. */
+class RotationTest {
+  @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  @TempDir Path dir;
+
+  private KubernetesClient client() {
+    return operator.getKubernetesClient();
+  }
+
+  private String ns() {
+    return operator.getNamespace();
+  }
+
+  private List<String> createArray(String array, int members, String delay, String overlap) {
+    ClusterArray a = Arrays.array(ns(), array, array + "-0");
+    a.getSpec().rotation = new RotationSpec();
+    a.getSpec().rotation.trustPropagationDelay = delay;
+    a.getSpec().rotation.overlap = overlap;
+    client().resource(a).create();
+    List<String> nodes = IntStream.range(0, members).mapToObj(i -> array + "-" + i).toList();
+    nodes.forEach(n -> client().resource(Arrays.node(ns(), n, array)).create());
+    Arrays.awaitArrayReady(client(), ns(), array, members);
+    return nodes;
+  }
+
+  private void setPrimary(String array, String primary) {
+    client().resources(ClusterArray.class).inNamespace(ns()).withName(array).edit(a -> {
+      a.getSpec().primary = primary;
+      return a;
+    });
+  }
+
+  private ClusterArrayStatus status(String array) {
+    return Arrays.getArray(client(), ns(), array).getStatus();
+  }
+
+  private void awaitRotatedTo(String array, long generation, List<String> nodes) {
+    Waits.upTo(Duration.ofMinutes(3)).untilAsserted(() -> {
+      ClusterArrayStatus s = status(array);
+      assertThat(s.ca.generation).isEqualTo(generation);
+      assertThat(s.rotation.phase).isEqualTo(RotationPhase.Idle);
+      assertThat(s.trustedCAs).hasSize(1);
+      for (String node : nodes) {
+        Secret secret = Arrays.secret(client(), ns(), node + "-peer-tls");
+        assertThat(secret.getMetadata().getAnnotations()).containsEntry("arraypki.io/signed-by-generation",
+            Long.toString(generation));
+        assertThat(SecretData.text(secret, "ca.crt").orElseThrow())
+            .isEqualTo(SecretData.text(Arrays.secret(client(), ns(), array + "-ca"), "ca.crt").orElseThrow());
+      }
+    });
+  }
+
+  @Test
+  void aPrimaryChangeReSignsTenMembersWithZeroFailedHandshakes() throws Exception {
+    List<String> nodes = createArray("zero", 10, "2s", "3s");
+    Map<String, String> hosts = new LinkedHashMap<>();
+    nodes.forEach(n -> hosts.put(n, n + ".zero.example.com"));
+    String oldCa = SecretData.text(Arrays.secret(client(), ns(), "zero-ca"), "tls.crt").orElseThrow();
+    try (SimulatedArray members = new SimulatedArray(client(), ns(), dir.resolve("mounts"), hosts)) {
+      Waits.converge().until(() -> members.succeeded() > 100);
+      List<Integer> trustedCounts = new CopyOnWriteArrayList<>();
+      setPrimary("zero", "zero-5");
+      Waits.upTo(Duration.ofMinutes(3)).untilAsserted(() -> {
+        ClusterArrayStatus s = status("zero");
+        trustedCounts.add(s.trustedCAs.size());
+        assertThat(s.ca.generation).isEqualTo(2L);
+        assertThat(s.primary).isEqualTo("zero-5");
+        assertThat(s.rotation.phase).isEqualTo(RotationPhase.Idle);
+      });
+      awaitRotatedTo("zero", 2, nodes);
+      long before = members.succeeded();
+      Waits.converge().until(() -> members.succeeded() > before + 100);
+      members.close();
+      assertThat(members.failures()).as("failed handshakes during the rotation").isEmpty();
+      assertThat(trustedCounts).allMatch(n -> n <= 3);
+    }
+    ClusterArrayStatus s = status("zero");
+    assertThat(s.rotation.reason).isEqualTo(RotationReason.PrimaryChanged);
+    assertThat(s.rotation.resigned).isEqualTo(10);
+    Path newCa = Files.writeString(dir.resolve("new-ca.crt"),
+        SecretData.text(Arrays.secret(client(), ns(), "zero-ca"), "tls.crt").orElseThrow());
+    for (String node : nodes) {
+      Secret secret = Arrays.secret(client(), ns(), node + "-peer-tls");
+      Path leaf = Files.writeString(dir.resolve(node + ".crt"), SecretData.text(secret, "tls.crt").orElseThrow());
+      assertThat(Commands.openssl("verify", "-CAfile", newCa.toString(), leaf.toString()).output()).contains(": OK");
+      assertThat(SecretData.text(secret, "ca.crt").orElseThrow()).doesNotContain(oldCa.trim());
+    }
+    assertThat(client().configMaps().inNamespace(ns()).withName("zero-trust").get().getData().get("ca.crt"))
+        .doesNotContain(oldCa.trim());
+    assertThat(Arrays.secret(client(), ns(), "zero-ca-g1")).as("the old CA's key is deleted").isNull();
+    assertThat(Arrays.secret(client(), ns(), "zero-ca-g2")).isNotNull();
+  }
+
+  @Test
+  void twoPrimaryChangesInQuickSuccessionConvergeToTheLatestWithAtMostThreeCasTrusted() {
+    List<String> nodes = createArray("twice", 3, "1s", "1s");
+    List<Integer> trustedCounts = new CopyOnWriteArrayList<>();
+    setPrimary("twice", "twice-1");
+    Waits.upTo(Duration.ofSeconds(30)).until(() -> status("twice").rotation.phase != RotationPhase.Idle);
+    setPrimary("twice", "twice-2");
+    Waits.upTo(Duration.ofMinutes(3)).untilAsserted(() -> {
+      ClusterArrayStatus s = status("twice");
+      trustedCounts.add(s.trustedCAs.size());
+      assertThat(s.primary).isEqualTo("twice-2");
+      assertThat(s.rotation.phase).isEqualTo(RotationPhase.Idle);
+      assertThat(s.trustedCAs).hasSize(1);
+    });
+    long generation = status("twice").ca.generation;
+    awaitRotatedTo("twice", generation, nodes);
+    assertThat(trustedCounts).allMatch(n -> n <= 3);
+    assertThat(client().secrets().inNamespace(ns()).withLabel("arraypki.io/array", "twice")
+        .withLabel("arraypki.io/component", "ca").list().getItems())
+        .extracting(s -> s.getMetadata().getName())
+        .containsExactlyInAnyOrder("twice-ca", "twice-ca-g" + generation);
+  }
+
+  @Test
+  void theRenewCaAnnotationRotatesOncePerValueWithReasonRequested() {
+    List<String> nodes = createArray("asked", 2, "1s", "1s");
+    client().resources(ClusterArray.class).inNamespace(ns()).withName("asked").edit(a -> {
+      a.getMetadata().setAnnotations(Map.of("arraypki.io/renew-ca", "2026-11-22"));
+      return a;
+    });
+    awaitRotatedTo("asked", 2, nodes);
+    ClusterArrayStatus s = status("asked");
+    assertThat(s.rotation.reason).isEqualTo(RotationReason.Requested);
+    assertThat(s.lastHandledRenewal.ca).isEqualTo("2026-11-22");
+    assertThat(s.primary).isEqualTo("asked-0");
+    Waits.upTo(Duration.ofSeconds(6)).pollDelay(Duration.ofSeconds(4)).until(() -> true);
+    assertThat(status("asked").ca.generation).as("the same value acts once").isEqualTo(2L);
+  }
+
+  @Test
+  void theRenewCertificatesAnnotationGivesEveryMemberANewKeyOnce() {
+    List<String> nodes = createArray("fresh", 3, "1s", "1s");
+    Map<String, String> before = new LinkedHashMap<>();
+    nodes.forEach(n -> before.put(n, SecretData.text(Arrays.secret(client(), ns(), n + "-peer-tls"), "tls.crt").orElseThrow()));
+    client().resources(ClusterArray.class).inNamespace(ns()).withName("fresh").edit(a -> {
+      a.getMetadata().setAnnotations(Map.of("arraypki.io/renew-certificates", "t1"));
+      return a;
+    });
+    Waits.converge().untilAsserted(() -> assertThat(status("fresh").lastHandledRenewal.certificates).isEqualTo("t1"));
+    for (String n : nodes) {
+      assertThat(SecretData.text(Arrays.secret(client(), ns(), n + "-peer-tls"), "tls.crt").orElseThrow())
+          .isNotEqualTo(before.get(n));
+    }
+    assertThat(status("fresh").ca.generation).isEqualTo(1L);
+  }
+
+  @Test
+  void aCaNearItsEndRotatesWithReasonRenewal() {
+    ClusterArray a = Arrays.array(ns(), "aging", "aging-0");
+    a.getSpec().ca = new CaSpec();
+    a.getSpec().ca.duration = "3m";
+    a.getSpec().ca.renewBefore = "150s";
+    a.getSpec().rotation = new RotationSpec();
+    a.getSpec().rotation.trustPropagationDelay = "1s";
+    a.getSpec().rotation.overlap = "1s";
+    client().resource(a).create();
+    client().resource(Arrays.node(ns(), "aging-0", "aging")).create();
+    Arrays.awaitArrayReady(client(), ns(), "aging", 1);
+    Waits.upTo(Duration.ofSeconds(90)).untilAsserted(() -> {
+      ClusterArrayStatus s = status("aging");
+      assertThat(s.ca.generation).isGreaterThanOrEqualTo(2L);
+      assertThat(s.rotation.reason).isEqualTo(RotationReason.Renewal);
+    });
+  }
+}
