@@ -3,7 +3,11 @@ package io.arraypki.operator.support;
 import io.arraypki.operator.reconciler.ClusterArrayReconciler;
 import io.arraypki.operator.reconciler.NodeReconciler;
 import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.arraypki.operator.OperatorMain;
+import io.arraypki.operator.ops.OperatorSettings;
+import io.javaoperatorsdk.operator.Operator;
 import java.time.Clock;
+import java.util.Set;
 
 /**
  * The operator, run in the test JVM against the local control plane, with one namespace per test
@@ -15,6 +19,17 @@ public final class OperatorUnderTest {
 
   public static LocallyRunOperatorExtension start() {
     return start(Clock.systemUTC());
+  }
+
+  /**
+   * A new in-process operator watching one namespace, as a restarted operator would start: with
+   * empty caches, from the initial list of the informers.
+   */
+  public static Operator fresh(String namespace) {
+    OperatorSettings settings = new OperatorSettings(Set.of(namespace), 0, false, "default", 8, false);
+    Operator operator = OperatorMain.create(LocalControlPlane.client(), Clock.systemUTC(), settings, o -> {});
+    operator.start();
+    return operator;
   }
 
   public static LocallyRunOperatorExtension start(Clock clock) {

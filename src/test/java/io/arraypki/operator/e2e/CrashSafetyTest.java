@@ -1,0 +1,179 @@
+package io.arraypki.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.arraypki.operator.api.ClusterArray;
+import io.arraypki.operator.api.ClusterArrayStatus;
+import io.arraypki.operator.api.RotationPhase;
+import io.arraypki.operator.api.RotationSpec;
+import io.arraypki.operator.k8s.SecretData;
+import io.arraypki.operator.support.Arrays;
+import io.arraypki.operator.support.Commands;
+import io.arraypki.operator.support.OperatorProcess;
+import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Waits;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.IntStream;
+import io.javaoperatorsdk.operator.Operator;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A rotation survives the operator stopping, the operator being killed with SIGKILL, and the
+ * kube-apiserver restarting in the middle of it: it completes, exactly one new CA exists, and no
+ * member is left without a valid certificate.
+ */
+class CrashSafetyTest {
+  /** The operator that runs now; each test stops it and starts others, as crashes would. */
+  private static Operator current;
+
+  // Registered first, so that its afterAll runs last: the namespace is deleted while one runs.
+  @RegisterExtension
+  @Order(1)
+  static AfterAllCallback stopCurrent = context -> current.stop();
+
+  @RegisterExtension
+  @Order(2)
+  static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void replaceTheExtensionsOperatorByOneThatCanBeKilled() {
+    operator.getOperator().stop();
+    current = OperatorUnderTest.fresh(operator.getNamespace());
+  }
+
+  private void restartInProcess() {
+    current.stop();
+    current = OperatorUnderTest.fresh(ns());
+  }
+
+  private KubernetesClient client() {
+    return operator.getKubernetesClient();
+  }
+
+  private String ns() {
+    return operator.getNamespace();
+  }
+
+  private List<String> createArray(String array, int members, String delay) {
+    ClusterArray a = Arrays.array(ns(), array, array + "-0");
+    a.getSpec().rotation = new RotationSpec();
+    a.getSpec().rotation.trustPropagationDelay = delay;
+    a.getSpec().rotation.overlap = "2s";
+    client().resource(a).create();
+    List<String> nodes = IntStream.range(0, members).mapToObj(i -> array + "-" + i).toList();
+    nodes.forEach(n -> client().resource(Arrays.node(ns(), n, array)).create());
+    Arrays.awaitArrayReady(client(), ns(), array, members);
+    return nodes;
+  }
+
+  private void setPrimary(String array, String primary) {
+    client().resources(ClusterArray.class).inNamespace(ns()).withName(array).edit(a -> {
+      a.getSpec().primary = primary;
+      return a;
+    });
+  }
+
+  private ClusterArrayStatus status(String array) {
+    return Arrays.getArray(client(), ns(), array).getStatus();
+  }
+
+  private void awaitPhase(String array, RotationPhase phase) {
+    Waits.upTo(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+        .until(() -> status(array).rotation.phase == phase);
+  }
+
+  /** Completed on generation 2, one CA Secret per generation, every member valid under it. */
+  private void assertRotationCompleted(String array, List<String> nodes) throws Exception {
+    Waits.upTo(Duration.ofMinutes(3)).untilAsserted(() -> {
+      ClusterArrayStatus s = status(array);
+      assertThat(s.ca.generation).isEqualTo(2L);
+      assertThat(s.rotation.phase).isEqualTo(RotationPhase.Idle);
+      for (String node : nodes) {
+        assertThat(Arrays.secret(client(), ns(), node + "-peer-tls").getMetadata().getAnnotations())
+            .containsEntry("arraypki.io/signed-by-generation", "2");
+      }
+    });
+    List<String> caSecrets = client().secrets().inNamespace(ns()).withLabel("arraypki.io/array", array)
+        .withLabel("arraypki.io/component", "ca").list().getItems().stream().map(s -> s.getMetadata().getName()).toList();
+    assertThat(caSecrets).containsExactlyInAnyOrder(array + "-ca", array + "-ca-g2");
+    Path ca = Files.writeString(dir.resolve(array + "-ca.crt"),
+        SecretData.text(Arrays.secret(client(), ns(), array + "-ca"), "tls.crt").orElseThrow());
+    for (String node : nodes) {
+      Secret secret = Arrays.secret(client(), ns(), node + "-peer-tls");
+      Path leaf = Files.writeString(dir.resolve(node + ".crt"), SecretData.text(secret, "tls.crt").orElseThrow());
+      assertThat(Commands.openssl("verify", "-CAfile", ca.toString(), leaf.toString()).output()).contains(": OK");
+    }
+  }
+
+  @Test
+  void anOperatorStoppedWhilePublishingTrustFinishesTheRotationAfterARestart() throws Exception {
+    List<String> nodes = createArray("pause", 5, "4s");
+    setPrimary("pause", "pause-3");
+    awaitPhase("pause", RotationPhase.PublishingTrust);
+    current.stop();
+    try {
+      Thread.sleep(5_000); // the propagation delay passes while no operator runs
+    } finally {
+      current = OperatorUnderTest.fresh(ns());
+    }
+    assertRotationCompleted("pause", nodes);
+  }
+
+  @Test
+  void anOperatorStoppedWhileResigningFinishesTheRotationAfterARestart() throws Exception {
+    List<String> nodes = createArray("midway", 8, "1s");
+    setPrimary("midway", "midway-2");
+    awaitPhase("midway", RotationPhase.Resigning);
+    restartInProcess();
+    assertRotationCompleted("midway", nodes);
+  }
+
+  @Test
+  void anOperatorKilledWithSigkillMidRotationFinishesItInItsNextLife() throws Exception {
+    List<String> nodes = createArray("killed", 6, "3s");
+    current.stop();
+    Path log = dir.resolve("operator.log");
+    try {
+      OperatorProcess first = OperatorProcess.start(ns(), log);
+      try {
+        setPrimary("killed", "killed-4");
+        awaitPhase("killed", RotationPhase.PublishingTrust);
+      } finally {
+        first.kill();
+      }
+      assertThat(Arrays.secret(client(), ns(), "killed-ca-g2")).isNotNull();
+      try (OperatorProcess second = OperatorProcess.start(ns(), log)) {
+        awaitPhase("killed", RotationPhase.Resigning);
+        second.kill();
+      }
+      try (OperatorProcess third = OperatorProcess.start(ns(), log)) {
+        assertRotationCompleted("killed", nodes);
+      }
+    } finally {
+      current = OperatorUnderTest.fresh(ns());
+    }
+  }
+
+  @Test
+  void aKubeApiserverRestartMidRotationDoesNotStopIt() throws Exception {
+    List<String> nodes = createArray("restart", 5, "3s");
+    setPrimary("restart", "restart-1");
+    awaitPhase("restart", RotationPhase.PublishingTrust);
+    Commands.run("bash", Commands.projectDir().resolve("e2e/local-cluster.sh").toString(), "restart-apiserver")
+        .orFail("restart-apiserver");
+    assertRotationCompleted("restart", nodes);
+  }
+}
