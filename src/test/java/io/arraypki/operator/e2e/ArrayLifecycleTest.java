@@ -13,6 +13,7 @@ import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.Crl;
 import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Event;
@@ -34,12 +35,14 @@ class ArrayLifecycleTest {
   @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
   @TempDir Path dir;
 
+  private final Scenario scenario = new Scenario(operator);
+
   private KubernetesClient client() {
-    return operator.getKubernetesClient();
+    return scenario.client();
   }
 
   private String ns() {
-    return operator.getNamespace();
+    return scenario.ns();
   }
 
   private void createArray(String array, String... nodes) {
@@ -55,7 +58,7 @@ class ArrayLifecycleTest {
   }
 
   private Secret secret(String name) {
-    return Arrays.secret(client(), ns(), name);
+    return scenario.secret(name);
   }
 
   private List<Event> events(String kind, String name) {
@@ -121,10 +124,7 @@ class ArrayLifecycleTest {
   void aLeavingNodeIsRevokedOnTheArrayCrlAndStandsAloneWithItsOwnCaThenRejoins() {
     createArray("leave", "leave-1", "leave-2");
     Secret before = secret("leave-2-peer-tls");
-    client().resources(ArrayNode.class).inNamespace(ns()).withName("leave-2").edit(n -> {
-      n.getSpec().array = "";
-      return n;
-    });
+    scenario.patch(ArrayNode.class, "leave-2", "{\"spec\":{\"array\":\"\"}}");
     Waits.converge().untilAsserted(() -> {
       ArrayNode node = Arrays.get(client(), ns(), "leave-2");
       assertThat(node.getStatus().role).isEqualTo(NodeRole.Standalone);
@@ -142,10 +142,7 @@ class ArrayLifecycleTest {
         .isNotEqualTo(Arrays.getArray(client(), ns(), "leave").getStatus().ca.fingerprint);
     assertThat(Arrays.getArray(client(), ns(), "leave").getStatus().members).isEqualTo(1);
 
-    client().resources(ArrayNode.class).inNamespace(ns()).withName("leave-2").edit(n -> {
-      n.getSpec().array = "leave";
-      return n;
-    });
+    scenario.patch(ArrayNode.class, "leave-2", "{\"spec\":{\"array\":\"leave\"}}");
     Arrays.awaitArrayReady(client(), ns(), "leave", 2);
     Waits.converge().untilAsserted(() -> assertThat(secret("leave-2-standalone-ca")).isNull());
     assertThat(Crl.verify(dir, trust("leave"), Crl.leafPem(secret("leave-2-peer-tls")))).contains(": OK");
@@ -195,14 +192,8 @@ class ArrayLifecycleTest {
 
     createArray("steady", "steady-1", "steady-2");
     var caBefore = Arrays.getArray(client(), ns(), "steady").getStatus().ca.fingerprint;
-    client().resources(ArrayNode.class).inNamespace(ns()).withName("steady-2").edit(n -> {
-      n.getSpec().masterCapable = false;
-      return n;
-    });
-    client().resources(ClusterArray.class).inNamespace(ns()).withName("steady").edit(a -> {
-      a.getSpec().primary = "steady-2";
-      return a;
-    });
+    scenario.patch(ArrayNode.class, "steady-2", "{\"spec\":{\"masterCapable\":false}}");
+    scenario.setPrimary("steady", "steady-2");
     Waits.converge().untilAsserted(() -> {
       var status = Arrays.getArray(client(), ns(), "steady").getStatus();
       assertThat(Conditions.find(status.conditions, "Degraded").orElseThrow().getReason())
@@ -219,19 +210,13 @@ class ArrayLifecycleTest {
   void anOfflineNodeLosesItsMaterialAndIsRevokedThenIsIssuedAfreshOnline() {
     createArray("off", "off-1", "off-2");
     Secret before = secret("off-2-peer-tls");
-    client().resources(ArrayNode.class).inNamespace(ns()).withName("off-2").edit(n -> {
-      n.getSpec().offline = true;
-      return n;
-    });
+    scenario.patch(ArrayNode.class, "off-2", "{\"spec\":{\"offline\":true}}");
     Waits.converge().untilAsserted(() -> {
       assertThat(secret("off-2-peer-tls")).isNull();
       assertThat(Arrays.get(client(), ns(), "off-2").getStatus().role).isEqualTo(NodeRole.Offline);
     });
     assertThat(Crl.verify(dir, trust("off"), Crl.leafPem(before))).contains("certificate revoked");
-    client().resources(ArrayNode.class).inNamespace(ns()).withName("off-2").edit(n -> {
-      n.getSpec().offline = false;
-      return n;
-    });
+    scenario.patch(ArrayNode.class, "off-2", "{\"spec\":{\"offline\":false}}");
     Arrays.awaitArrayReady(client(), ns(), "off", 2);
     Secret after = secret("off-2-peer-tls");
     assertThat(Pem.certificate(Crl.leafPem(after), "leaf").getSerialNumber())
@@ -250,20 +235,14 @@ class ArrayLifecycleTest {
     assertThat(SecretData.text(second, "tls.key")).isNotEqualTo(SecretData.text(first, "tls.key"));
     Waits.converge().untilAsserted(() ->
         assertThat(Crl.verify(dir, trust("renew"), Crl.leafPem(first))).contains("certificate revoked"));
-    // the same value again changes nothing
-    client().resources(ArrayNode.class).inNamespace(ns()).withName("renew-1").edit(n -> {
-      n.getMetadata().getLabels();
-      return n;
-    });
+    // the same value again (re-applied) changes nothing
+    annotate("renew-1", "r1");
     Waits.upTo(Duration.ofSeconds(5)).pollDelay(Duration.ofSeconds(3)).until(() -> true);
     assertThat(SecretData.text(secret("renew-1-peer-tls"), "tls.crt")).isEqualTo(SecretData.text(second, "tls.crt"));
   }
 
   private void annotate(String node, String token) {
-    client().resources(ArrayNode.class).inNamespace(ns()).withName(node).edit(n -> {
-      n.getMetadata().setAnnotations(Map.of("arraypki.io/renew", token));
-      return n;
-    });
+    scenario.patch(ArrayNode.class, node, "{\"metadata\":{\"annotations\":{\"arraypki.io/renew\":\"" + token + "\"}}}");
   }
 
   @Test

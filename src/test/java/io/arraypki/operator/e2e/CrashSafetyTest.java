@@ -2,15 +2,14 @@ package io.arraypki.operator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.api.ClusterArrayStatus;
 import io.arraypki.operator.api.RotationPhase;
-import io.arraypki.operator.api.RotationSpec;
 import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.OperatorProcess;
 import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -19,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.IntStream;
 import io.javaoperatorsdk.operator.Operator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
@@ -59,40 +57,30 @@ class CrashSafetyTest {
     current = OperatorUnderTest.fresh(ns());
   }
 
+  private final Scenario scenario = new Scenario(operator);
+
   private KubernetesClient client() {
-    return operator.getKubernetesClient();
+    return scenario.client();
   }
 
   private String ns() {
-    return operator.getNamespace();
+    return scenario.ns();
   }
 
   private List<String> createArray(String array, int members, String delay) {
-    ClusterArray a = Arrays.array(ns(), array, array + "-0");
-    a.getSpec().rotation = new RotationSpec();
-    a.getSpec().rotation.trustPropagationDelay = delay;
-    a.getSpec().rotation.overlap = "2s";
-    client().resource(a).create();
-    List<String> nodes = IntStream.range(0, members).mapToObj(i -> array + "-" + i).toList();
-    nodes.forEach(n -> client().resource(Arrays.node(ns(), n, array)).create());
-    Arrays.awaitArrayReady(client(), ns(), array, members);
-    return nodes;
+    return scenario.createArray(array, members, delay, "2s");
   }
 
   private void setPrimary(String array, String primary) {
-    client().resources(ClusterArray.class).inNamespace(ns()).withName(array).edit(a -> {
-      a.getSpec().primary = primary;
-      return a;
-    });
+    scenario.setPrimary(array, primary);
   }
 
   private ClusterArrayStatus status(String array) {
-    return Arrays.getArray(client(), ns(), array).getStatus();
+    return scenario.status(array);
   }
 
   private void awaitPhase(String array, RotationPhase phase) {
-    Waits.upTo(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-        .until(() -> status(array).rotation.phase == phase);
+    scenario.awaitPhase(array, phase);
   }
 
   /** Completed on generation 2, one CA Secret per generation, every member valid under it. */

@@ -12,6 +12,7 @@ import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.SimulatedArray;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -24,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,35 +34,26 @@ class RotationTest {
   @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
   @TempDir Path dir;
 
+  private final Scenario scenario = new Scenario(operator);
+
   private KubernetesClient client() {
-    return operator.getKubernetesClient();
+    return scenario.client();
   }
 
   private String ns() {
-    return operator.getNamespace();
+    return scenario.ns();
   }
 
   private List<String> createArray(String array, int members, String delay, String overlap) {
-    ClusterArray a = Arrays.array(ns(), array, array + "-0");
-    a.getSpec().rotation = new RotationSpec();
-    a.getSpec().rotation.trustPropagationDelay = delay;
-    a.getSpec().rotation.overlap = overlap;
-    client().resource(a).create();
-    List<String> nodes = IntStream.range(0, members).mapToObj(i -> array + "-" + i).toList();
-    nodes.forEach(n -> client().resource(Arrays.node(ns(), n, array)).create());
-    Arrays.awaitArrayReady(client(), ns(), array, members);
-    return nodes;
+    return scenario.createArray(array, members, delay, overlap);
   }
 
   private void setPrimary(String array, String primary) {
-    client().resources(ClusterArray.class).inNamespace(ns()).withName(array).edit(a -> {
-      a.getSpec().primary = primary;
-      return a;
-    });
+    scenario.setPrimary(array, primary);
   }
 
   private ClusterArrayStatus status(String array) {
-    return Arrays.getArray(client(), ns(), array).getStatus();
+    return scenario.status(array);
   }
 
   private void awaitRotatedTo(String array, long generation, List<String> nodes) {
@@ -148,10 +139,7 @@ class RotationTest {
   @Test
   void theRenewCaAnnotationRotatesOncePerValueWithReasonRequested() {
     List<String> nodes = createArray("asked", 2, "1s", "1s");
-    client().resources(ClusterArray.class).inNamespace(ns()).withName("asked").edit(a -> {
-      a.getMetadata().setAnnotations(Map.of("arraypki.io/renew-ca", "2026-11-22"));
-      return a;
-    });
+    scenario.patch(ClusterArray.class, "asked", "{\"metadata\":{\"annotations\":{\"arraypki.io/renew-ca\":\"2026-11-22\"}}}");
     awaitRotatedTo("asked", 2, nodes);
     ClusterArrayStatus s = status("asked");
     assertThat(s.rotation.reason).isEqualTo(RotationReason.Requested);
@@ -166,10 +154,7 @@ class RotationTest {
     List<String> nodes = createArray("fresh", 3, "1s", "1s");
     Map<String, String> before = new LinkedHashMap<>();
     nodes.forEach(n -> before.put(n, SecretData.text(Arrays.secret(client(), ns(), n + "-peer-tls"), "tls.crt").orElseThrow()));
-    client().resources(ClusterArray.class).inNamespace(ns()).withName("fresh").edit(a -> {
-      a.getMetadata().setAnnotations(Map.of("arraypki.io/renew-certificates", "t1"));
-      return a;
-    });
+    scenario.patch(ClusterArray.class, "fresh", "{\"metadata\":{\"annotations\":{\"arraypki.io/renew-certificates\":\"t1\"}}}");
     Waits.converge().untilAsserted(() -> assertThat(status("fresh").lastHandledRenewal.certificates).isEqualTo("t1"));
     for (String n : nodes) {
       assertThat(SecretData.text(Arrays.secret(client(), ns(), n + "-peer-tls"), "tls.crt").orElseThrow())
