@@ -20,6 +20,9 @@ import java.util.Optional;
  */
 public final class ObjectWriter {
   public static final String FIELD_MANAGER = "arraypki-operator";
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper()
+          .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY);
 
   private ObjectWriter() {}
 
@@ -58,6 +61,13 @@ public final class ObjectWriter {
     }
   }
 
+  /** Writes the status of a resource the operator owns (server-side apply on /status). */
+  public static <R extends HasMetadata> void applyStatus(KubernetesClient client, R resource) {
+    client.resource(resource).subresource("status").patch(new io.fabric8.kubernetes.client.dsl.base.PatchContext.Builder()
+        .withPatchType(io.fabric8.kubernetes.client.dsl.base.PatchType.SERVER_SIDE_APPLY)
+        .withFieldManager(FIELD_MANAGER).withForce(true).build());
+  }
+
   public static <R extends HasMetadata, P extends HasMetadata> void delete(
       Context<P> context, R resource) {
     context.getClient().resource(resource).withGracePeriod(0).delete();
@@ -73,7 +83,17 @@ public final class ObjectWriter {
     if (current instanceof ConfigMap c && desired instanceof ConfigMap d) {
       return Objects.equals(c.getData(), d.getData());
     }
-    return false;
+    return Objects.equals(contentOf(current), contentOf(desired));
+  }
+
+  /** Everything of an object but its metadata and status (rules, subjects, spec, ...). */
+  private static Object contentOf(HasMetadata resource) {
+    java.util.Map<String, Object> tree = JSON.convertValue(resource, java.util.Map.class);
+    tree.remove("metadata");
+    tree.remove("status");
+    tree.remove("apiVersion");
+    tree.remove("kind");
+    return tree;
   }
 
   @SuppressWarnings("unchecked")

@@ -149,7 +149,7 @@ public record LeafDecision(Action action, String reason, Instant renewalTime) {
         && uris.equals(new HashSet<>(profile.uris()));
   }
 
-  static String commonName(X509Certificate cert) {
+  public static String commonName(X509Certificate cert) {
     X500Name name = X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
     RDN[] cns = name.getRDNs(BCStyle.CN);
     return cns.length == 0 ? "" : IETFUtils.valueToString(cns[0].getFirst().getValue());

@@ -36,6 +36,7 @@ public record ArraySettings(
     KeySpec clientKey,
     int poolSize,
     boolean autoPromote,
+    boolean sshKeys,
     Duration trustPropagationDelay,
     Duration overlap) {
 
@@ -68,6 +69,7 @@ public record ArraySettings(
         key(client.privateKey, peerKey),
         spec.candidates == null || spec.candidates.poolSize == null ? 3 : spec.candidates.poolSize,
         spec.candidates == null || spec.candidates.autoPromote == null || spec.candidates.autoPromote,
+        spec.sshKeys != null && Boolean.TRUE.equals(spec.sshKeys.enabled),
         duration(rotation.trustPropagationDelay, "30s"),
         duration(rotation.overlap, "1h"));
   }

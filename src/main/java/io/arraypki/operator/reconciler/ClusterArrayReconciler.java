@@ -2,6 +2,10 @@ package io.arraypki.operator.reconciler;
 
 import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.CaStatus;
+import io.arraypki.operator.api.CandidateMap;
+import io.arraypki.operator.api.CandidateMapSpec;
+import io.arraypki.operator.api.CandidateMapStatus;
+import io.arraypki.operator.api.VerifyProblem;
 import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.api.ClusterArrayStatus;
 import io.arraypki.operator.api.HandledRenewals;
@@ -16,6 +20,7 @@ import io.arraypki.operator.k8s.LeafSecrets;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.ObjectWriter;
 import io.arraypki.operator.k8s.Revocations;
+import io.arraypki.operator.k8s.SshSecrets;
 import io.arraypki.operator.k8s.TrustConfigMaps;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.arraypki.operator.pki.CertificateIssuer;
@@ -46,6 +51,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -60,6 +66,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   static final String READY = "Ready";
   static final String DEGRADED = "Degraded";
   static final String ROTATING = "Rotating";
+  static final String VERIFIED = "Verified";
 
   private final Clock clock;
 
@@ -83,10 +90,15 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
         .build();
+    var candidateMaps = InformerEventSourceConfiguration.from(CandidateMap.class, ClusterArray.class)
+        .withName(EventSources.CANDIDATE_MAPS)
+        .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
+        .build();
     return List.of(
         new InformerEventSource<>(nodes, context),
         new InformerEventSource<>(secrets, context),
-        new InformerEventSource<>(configMaps, context));
+        new InformerEventSource<>(configMaps, context),
+        new InformerEventSource<>(candidateMaps, context));
   }
 
   /** A node concerns the array it names and the array it has joined (when it is leaving). */
@@ -143,16 +155,31 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
       plan.events().forEach(e -> events.normal(array, e.substring(0, e.indexOf(':')), e.substring(e.indexOf(':') + 2)));
     }
 
-    List<Secret> unentitled = unentitled(facts, context, namespace);
+    List<String> candidates = CandidateSelection.select(array.getSpec().primary,
+        facts.members().stream().map(ClusterArrayReconciler::candidateFacts).toList(),
+        settings.poolSize(), settings.autoPromote());
+    Optional<CandidateMap> mapNow = EventSources.get(context, CandidateMap.class, EventSources.CANDIDATE_MAPS,
+        namespace, name);
+    List<VerifyProblem> problems = CandidateMaps.verify(mapNow, candidates, facts);
+    List<Secret> unentitled = unentitled(facts, context, candidates, settings);
+    List<Secret> foreign = facts.issued().stream()
+        .filter(s -> CandidateMaps.foreignCertificate(s, facts).isPresent() && !unentitled.contains(s)).toList();
     if (!generations.isEmpty()) {
       Optional<ConfigMap> trustNow = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
           Names.trustConfigMap(name));
       List<Revocation> revocations = revocations(trustNow, facts, unentitled, generations, now);
       Map<Long, CertificateAuthority> trustedCas = new LinkedHashMap<>();
       trusted.forEach(g -> trustedCas.put(g, CaSecrets.read(generations.get(g))));
-      var desired = TrustConfigMaps.desired(array, trustedCas, revocations, Map.of(), trustNow, now);
+      CandidateMapSpec mapSpec = CandidateMaps.desired(array, candidates, facts);
+      Map<String, String> extra = new LinkedHashMap<>();
+      extra.put(TrustConfigMaps.CANDIDATE_MAP_JSON, CandidateMaps.json(mapSpec));
+      if (settings.sshKeys()) {
+        extra.put(TrustConfigMaps.AUTHORIZED_KEYS, authorizedKeys(facts, candidates));
+      }
+      var desired = TrustConfigMaps.desired(array, trustedCas, revocations, extra, trustNow, now);
       ObjectWriter.apply(context, desired.configMap(), trustNow);
       wakeAt.add(desired.crlRefreshAt());
+      writeCandidateMap(array, context, mapSpec, mapNow, problems, now);
       long active = status.ca.generation;
       Secret alias = CaSecrets.secret(Names.caSecret(name), array, name, active, CaSecrets.read(generations.get(active)));
       ObjectWriter.apply(context, alias,
@@ -167,14 +194,18 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     // Revoked above (when the array has a CA) before anything is deleted: a crash in between
     // leaves the Secret for the next reconcile, never an unrevoked certificate.
     for (Secret secret : unentitled) {
-      String why = whyUnentitled(secret, context);
+      String why = whyUnentitled(secret, context, candidates, settings);
       ObjectWriter.delete(context, secret);
       events.normal(array, "MaterialRevoked", secret.getMetadata().getName() + " of node "
           + EventSources.label(secret, Labels.NODE) + " revoked and removed (" + why + ")");
     }
-    status.candidates = CandidateSelection.select(array.getSpec().primary,
-        facts.members().stream().map(ClusterArrayReconciler::candidateFacts).toList(),
-        settings.poolSize(), settings.autoPromote());
+    // A certificate copied from another node is removed, not revoked: it is that node's own.
+    foreign.forEach(s -> ObjectWriter.delete(context, s));
+    if (!problems.isEmpty()) {
+      events.warning(array, "VerifyFailed", problems.size() + " problem(s), repaired: "
+          + String.join("; ", problems.stream().map(p -> p.problem + " " + p.message).toList()));
+    }
+    status.candidates = candidates;
     status.members = facts.members().size();
     status.readyMembers = (int) facts.members().stream()
         .filter(n -> n.getStatus() != null && Conditions.isTrue(n.getStatus().conditions, READY)).count();
@@ -182,6 +213,11 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     status.observedGeneration = array.getMetadata().getGeneration();
     long offline = facts.members().stream().filter(n -> !ArrayFacts.entitled(n)).count();
     setConditions(array, status, primary, generations.isEmpty(), offline, now);
+    status.conditions = Conditions.set(status.conditions, VERIFIED, problems.isEmpty(),
+        problems.isEmpty() ? "Verified" : "ProblemsFound",
+        problems.isEmpty() ? "the candidate map and every member's material verify"
+            : problems.size() + " problem(s) found and repaired: " + problems.get(0).message,
+        array.getMetadata().getGeneration(), now);
     if (Conditions.statusChanged(before.conditions, status.conditions, DEGRADED) && !primary.ok()) {
       events.warning(array, primary.reason(), primary.message());
     }
@@ -293,14 +329,19 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     status.lastHandledRenewal.ca = plan.handledCaToken();
   }
 
-  /** Issued Secrets whose node no longer holds them rightly: gone, elsewhere, deleting, offline. */
-  private static List<Secret> unentitled(ArrayFacts facts, Context<ClusterArray> context, String namespace) {
+  /**
+   * Issued Secrets whose node no longer holds them rightly: gone, elsewhere, deleting, offline,
+   * or (for client certificates and SSH keys) no longer a candidate.
+   */
+  private static List<Secret> unentitled(ArrayFacts facts, Context<ClusterArray> context, List<String> candidates,
+      ArraySettings settings) {
     return facts.issued().stream()
-        .filter(s -> whyUnentitled(s, context) != null)
+        .filter(s -> whyUnentitled(s, context, candidates, settings) != null)
         .toList();
   }
 
-  private static String whyUnentitled(Secret secret, Context<ClusterArray> context) {
+  private static String whyUnentitled(Secret secret, Context<ClusterArray> context, List<String> candidates,
+      ArraySettings settings) {
     String nodeName = EventSources.label(secret, Labels.NODE);
     String array = EventSources.label(secret, Labels.ARRAY);
     Optional<ArrayNode> node = EventSources.get(context, ArrayNode.class, EventSources.NODES,
@@ -317,7 +358,55 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     if (!ArrayFacts.entitled(node.get())) {
       return "node offline";
     }
+    String component = EventSources.label(secret, Labels.COMPONENT);
+    if (Labels.COMPONENT_CLIENT.equals(component) && (!candidates.contains(nodeName) || !settings.clientCertificates())
+        || Labels.COMPONENT_SSH.equals(component) && (!candidates.contains(nodeName) || !settings.sshKeys())) {
+      return "node is not a candidate";
+    }
     return null;
+  }
+
+  private static String authorizedKeys(ArrayFacts facts, List<String> candidates) {
+    StringBuilder keys = new StringBuilder();
+    for (String candidate : candidates) {
+      facts.issued().stream()
+          .filter(s -> candidate.equals(EventSources.label(s, Labels.NODE))
+              && Labels.COMPONENT_SSH.equals(EventSources.label(s, Labels.COMPONENT)))
+          .findFirst()
+          .flatMap(s -> io.arraypki.operator.k8s.SecretData.text(s, SshSecrets.PUBLIC_KEY))
+          .ifPresent(keys::append);
+    }
+    return keys.toString();
+  }
+
+  /** The map as it should be (any other edit is undone) and the verify result in its status. */
+  private void writeCandidateMap(ClusterArray array, Context<ClusterArray> context, CandidateMapSpec spec,
+      Optional<CandidateMap> current, List<VerifyProblem> problems, Instant now) {
+    CandidateMap desired = CandidateMaps.resource(array, spec);
+    CandidateMap written = ObjectWriter.apply(context, desired, current);
+    CandidateMapStatus status = new CandidateMapStatus();
+    CandidateMapStatus before = written.getStatus();
+    status.observedGeneration = written.getMetadata().getGeneration();
+    status.verified = problems.isEmpty();
+    status.problems = problems.isEmpty() ? null : problems;
+    boolean same = before != null && Objects.equals(before.verified, status.verified)
+        && !StatusPatches.changed(before.problems, status.problems)
+        && Objects.equals(before.observedGeneration, status.observedGeneration);
+    if (same) {
+      return;
+    }
+    status.lastVerified = Conditions.timestamp(now);
+    status.conditions = Conditions.set(before == null ? null : before.conditions, VERIFIED, problems.isEmpty(),
+        problems.isEmpty() ? "Verified" : "ProblemsFound",
+        problems.isEmpty() ? "every entry matches a candidate's client certificate"
+            : problems.size() + " problem(s) found and repaired", written.getMetadata().getGeneration(), now);
+    CandidateMap patch = CandidateMaps.resource(array, null);
+    patch.getMetadata().setOwnerReferences(null);
+    patch.getMetadata().setLabels(null);
+    patch.getMetadata().setAnnotations(null);
+    patch.setSpec(null);
+    patch.setStatus(status);
+    ObjectWriter.applyStatus(context.getClient(), patch);
   }
 
   /**

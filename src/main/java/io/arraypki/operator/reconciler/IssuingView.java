@@ -89,6 +89,18 @@ record IssuingView(
     return array == null ? null : EventSources.annotation(array, Labels.RENEW_CERTIFICATES);
   }
 
+  /**
+   * A candidate's client certificate: CN and DNS SAN the peer DNS name, client auth only, and a
+   * URI SAN naming the node ({@code arraypki://<namespace>/<array>/<node>}).
+   */
+  LeafProfile clientProfile(ArrayNode node) {
+    String uri = "arraypki://" + node.getMetadata().getNamespace() + "/" + arrayName + "/"
+        + node.getMetadata().getName();
+    return new LeafProfile(node.getSpec().peerDNSName, List.of(node.getSpec().peerDNSName), List.of(),
+        List.of(uri), java.util.Set.of(io.arraypki.operator.pki.Usage.CLIENT_AUTH), settings.clientKey(),
+        settings.client().duration(), settings.client().renewBefore());
+  }
+
   LeafProfile peerProfile(ArrayNode node) {
     ArrayNodeSpec spec = node.getSpec();
     List<String> dns = new ArrayList<>();

@@ -13,6 +13,7 @@ import io.arraypki.operator.k8s.EventRecorder;
 import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.ObjectWriter;
+import io.arraypki.operator.k8s.SshSecrets;
 import io.arraypki.operator.pki.CaSubject;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.arraypki.operator.pki.CertificateIssuer;
@@ -20,6 +21,7 @@ import io.arraypki.operator.pki.Fingerprints;
 import io.arraypki.operator.pki.KeyPairs;
 import io.arraypki.operator.pki.PkiException;
 import io.arraypki.operator.pki.SerialNumbers;
+import io.arraypki.operator.pki.SshKeys;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -203,10 +205,41 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         view.peerProfile(node), now);
     recordIssued(node, status, peer, view.signingGeneration(), events, now);
     status.lastHandledRenewal = EventSources.annotation(node, Labels.RENEW);
+    Instant next = peer.renewalTime();
+    boolean candidate = status.role == NodeRole.Primary || status.role == NodeRole.Candidate;
+    // Promotion gives client material; demotion takes it away, which is the array's to do
+    // (it revokes before it deletes).
+    if (candidate && view.settings().clientCertificates()) {
+      LeafIssuer.Result client = LeafIssuer.ensure(node, view, context, Names.clientSecret(name),
+          Labels.COMPONENT_CLIENT, view.clientProfile(node), now);
+      status.clientCertificate = certificateStatus(client.secretName(), client.certificate(), client.renewalTime());
+      if (client.issuedReason() != null) {
+        events.normal(node, "ClientCertificateIssued", "issued client certificate "
+            + status.clientCertificate.serialNumber + " (" + client.issuedReason() + ")");
+      }
+      next = next.isBefore(client.renewalTime()) ? next : client.renewalTime();
+    } else {
+      status.clientCertificate = null;
+    }
+    if (candidate && view.settings().sshKeys()) {
+      ensureSshKeys(node, view, context);
+    }
     // Back in an array: the CA it had while standing alone goes.
     EventSources.get(context, Secret.class, EventSources.SECRETS, node.getMetadata().getNamespace(),
         Names.standaloneCaSecret(name)).ifPresent(s -> ObjectWriter.delete(context, s));
-    return Optional.of(peer.renewalTime());
+    return Optional.of(next);
+  }
+
+  /** A candidate's SSH key pair is made once and kept while it stays a candidate. */
+  private static void ensureSshKeys(ArrayNode node, IssuingView view, Context<ArrayNode> context) {
+    String name = node.getMetadata().getName();
+    Optional<Secret> current = EventSources.get(context, Secret.class, EventSources.SECRETS,
+        node.getMetadata().getNamespace(), Names.sshSecret(name));
+    if (current.isPresent()) {
+      return;
+    }
+    ObjectWriter.createOnly(context, SshSecrets.secret(node, view.arrayName(),
+        SshKeys.generate(name + "@" + view.arrayName())));
   }
 
   /** Outside an array: the primary of an array of one, with a CA of its own. */
