@@ -17,6 +17,8 @@ final class EventSources {
   static final String SECRETS = "secrets";
   static final String CONFIG_MAPS = "configmaps";
   static final String CANDIDATE_MAPS = "candidatemaps";
+  static final String ROLES = "roles";
+  static final String ROLE_BINDINGS = "rolebindings";
 
   private EventSources() {}
 

@@ -26,6 +26,8 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -96,10 +98,27 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(cm -> membersOf(nodesByArray, cm))
         .build();
+    var roles = InformerEventSourceConfiguration.from(Role.class, ArrayNode.class)
+        .withName(EventSources.ROLES)
+        .withLabelSelector(Labels.MANAGED_SELECTOR)
+        .withSecondaryToPrimaryMapper(NodeReconciler::nodeOfLabel)
+        .build();
+    var bindings = InformerEventSourceConfiguration.from(RoleBinding.class, ArrayNode.class)
+        .withName(EventSources.ROLE_BINDINGS)
+        .withLabelSelector(Labels.MANAGED_SELECTOR)
+        .withSecondaryToPrimaryMapper(NodeReconciler::nodeOfLabel)
+        .build();
     return List.of(
         new InformerEventSource<>(arrays, context),
         new InformerEventSource<>(secrets, context),
-        new InformerEventSource<>(configMaps, context));
+        new InformerEventSource<>(configMaps, context),
+        new InformerEventSource<>(roles, context),
+        new InformerEventSource<>(bindings, context));
+  }
+
+  private static Set<ResourceID> nodeOfLabel(HasMetadata object) {
+    String node = EventSources.label(object, Labels.NODE);
+    return node == null ? Set.of() : Set.of(new ResourceID(node, object.getMetadata().getNamespace()));
   }
 
   /** The nodes of the array an object belongs to (by its name for arrays, else by label). */
@@ -173,6 +192,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         status.role = NodeRole.Pending;
       }
     }
+    NodeAccess.ensure(node, status, context);
     boolean ready = Conditions.isTrue(status.conditions, TRUST_VERIFIED)
         && Conditions.isTrue(status.conditions, CERTIFICATE_ISSUED)
         && (Conditions.isTrue(status.conditions, JOINED) || status.role == NodeRole.Standalone);

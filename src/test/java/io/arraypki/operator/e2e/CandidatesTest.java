@@ -199,6 +199,50 @@ class CandidatesTest {
     });
   }
 
+  @Test
+  void serviceAccountsMayGetExactlyTheirNodesMaterialAndLoseWhatTheirNodeLoses() {
+    ClusterArray array = Arrays.array(scenario.ns(), "acl", "acl-0");
+    array.getSpec().candidates = new io.arraypki.operator.api.CandidatesSpec();
+    array.getSpec().candidates.poolSize = 2;
+    scenario.client().resource(array).create();
+    for (int i = 0; i < 3; i++) {
+      ArrayNode node = Arrays.node(scenario.ns(), "acl-" + i, "acl");
+      node.getSpec().serviceAccountName = "acl-" + i;
+      scenario.client().resource(node).create();
+    }
+    awaitCandidates("acl", List.of("acl-0", "acl-1"), List.of("acl-2"));
+    Waits.converge().untilAsserted(() -> {
+      assertThat(may("acl-1", "get", "secrets", "acl-1-peer-tls")).isTrue();
+      assertThat(may("acl-1", "get", "secrets", "acl-1-client-tls")).isTrue();
+      assertThat(may("acl-0", "get", "secrets", "acl-ca")).isTrue();
+    });
+    assertThat(may("acl-1", "get", "configmaps", "acl-trust")).isTrue();
+    assertThat(may("acl-1", "get", "secrets", "acl-2-peer-tls")).as("another node's Secret").isFalse();
+    assertThat(may("acl-1", "get", "secrets", "acl-ca")).as("the CA, not being primary").isFalse();
+    assertThat(may("acl-1", "list", "secrets", null)).as("listing Secrets").isFalse();
+    assertThat(may("acl-2", "get", "secrets", "acl-2-client-tls")).as("a normal node's client Secret").isFalse();
+
+    scenario.patch(ArrayNode.class, "acl-1", "{\"spec\":{\"masterCapable\":false}}");
+    awaitCandidates("acl", List.of("acl-0", "acl-2"), List.of("acl-1"));
+    Waits.converge().untilAsserted(() -> {
+      assertThat(may("acl-1", "get", "secrets", "acl-1-client-tls")).as("after demotion").isFalse();
+      assertThat(may("acl-2", "get", "secrets", "acl-2-client-tls")).as("after promotion").isTrue();
+    });
+    assertThat(may("acl-1", "get", "secrets", "acl-1-peer-tls")).isTrue();
+  }
+
+  /** The real API server's RBAC decision for a ServiceAccount of the test namespace. */
+  private boolean may(String serviceAccount, String verb, String resource, String name) {
+    var review = new io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder()
+        .withNewSpec()
+        .withUser("system:serviceaccount:" + scenario.ns() + ":" + serviceAccount)
+        .withGroups("system:serviceaccounts", "system:serviceaccounts:" + scenario.ns(), "system:authenticated")
+        .withNewResourceAttributes().withNamespace(scenario.ns()).withVerb(verb).withResource(resource)
+        .withName(name).endResourceAttributes()
+        .endSpec().build();
+    return scenario.client().authorization().v1().subjectAccessReview().create(review).getStatus().getAllowed();
+  }
+
   private List<String> warnings() {
     return scenario.client().v1().events().inNamespace(scenario.ns()).list().getItems().stream()
         .filter(e -> "VerifyFailed".equals(e.getReason())).map(e -> e.getMessage()).toList();
