@@ -11,6 +11,10 @@ import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -25,8 +29,11 @@ public final class OperatorMain {
   public static void main(String[] args) throws Exception {
     OperatorSettings settings = OperatorSettings.fromEnvironment(System.getenv());
     KubernetesClient client = client();
-    Operator operator = create(client, Clock.systemUTC(), settings, o -> {});
-    HealthServer health = HealthServer.start(settings.httpPort(), operator);
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Metrics.addRegistry(metrics);
+    Operator operator = create(client, Clock.systemUTC(), settings,
+        o -> o.withMetrics(MicrometerMetrics.newMicrometerMetricsBuilder(metrics).notCollectingMetricsPerResource().build()));
+    HealthServer health = HealthServer.start(settings.httpPort(), operator, metrics);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       operator.stop();
       health.stop();

@@ -22,6 +22,7 @@ import io.arraypki.operator.k8s.ObjectWriter;
 import io.arraypki.operator.k8s.Revocations;
 import io.arraypki.operator.k8s.SshSecrets;
 import io.arraypki.operator.k8s.TrustConfigMaps;
+import io.arraypki.operator.ops.OperatorMetrics;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.arraypki.operator.pki.CertificateIssuer;
 import io.arraypki.operator.pki.Fingerprints;
@@ -152,6 +153,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
       trusted = plan.trusted();
       applyPlan(status, plan, name, generations, facts, now);
       plan.wakeAt().ifPresent(wakeAt::add);
+      plan.events().forEach(e -> OperatorMetrics.rotationStep(namespace, name, e.substring(0, e.indexOf(':'))));
       plan.events().forEach(e -> events.normal(array, e.substring(0, e.indexOf(':')), e.substring(e.indexOf(':') + 2)));
     }
 
@@ -177,6 +179,10 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         extra.put(TrustConfigMaps.AUTHORIZED_KEYS, authorizedKeys(facts, candidates));
       }
       var desired = TrustConfigMaps.desired(array, trustedCas, revocations, extra, trustNow, now);
+      int newlyRevoked = revocations.size() - TrustConfigMaps.revocations(trustNow).size();
+      if (newlyRevoked > 0) {
+        OperatorMetrics.revoked(namespace, name, newlyRevoked);
+      }
       ObjectWriter.apply(context, desired.configMap(), trustNow);
       wakeAt.add(desired.crlRefreshAt());
       writeCandidateMap(array, context, mapSpec, mapNow, problems, now);
@@ -201,6 +207,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     }
     // A certificate copied from another node is removed, not revoked: it is that node's own.
     foreign.forEach(s -> ObjectWriter.delete(context, s));
+    problems.forEach(p -> OperatorMetrics.verifyProblem(namespace, name, p.problem.name()));
     if (!problems.isEmpty()) {
       events.warning(array, "VerifyFailed", problems.size() + " problem(s), repaired: "
           + String.join("; ", problems.stream().map(p -> p.problem + " " + p.message).toList()));

@@ -14,6 +14,7 @@ import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.ObjectWriter;
 import io.arraypki.operator.k8s.SshSecrets;
+import io.arraypki.operator.ops.OperatorMetrics;
 import io.arraypki.operator.pki.CaSubject;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.arraypki.operator.pki.CertificateIssuer;
@@ -234,6 +235,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
           Labels.COMPONENT_CLIENT, view.clientProfile(node), now);
       status.clientCertificate = certificateStatus(client.secretName(), client.certificate(), client.renewalTime());
       if (client.issuedReason() != null) {
+        OperatorMetrics.issued(node.getMetadata().getNamespace(), view.arrayName(), "client");
         events.normal(node, "ClientCertificateIssued", "issued client certificate "
             + status.clientCertificate.serialNumber + " (" + client.issuedReason() + ")");
       }
@@ -309,6 +311,8 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         "peer certificate " + status.peerCertificate.serialNumber + " signed by CA generation " + signingGeneration,
         node.getMetadata().getGeneration(), now);
     if (peer.issuedReason() != null) {
+      OperatorMetrics.issued(node.getMetadata().getNamespace(), node.getSpec().array == null ? "" : node.getSpec().array,
+          "peer");
       events.normal(node, "CertificateIssued", "issued peer certificate " + status.peerCertificate.serialNumber
           + " (" + peer.issuedReason() + ")");
     }

@@ -147,6 +147,8 @@ class CandidatesTest {
       assertThat(mapNodes("tamper")).containsExactlyElementsOf(good);
       assertThat(warnings()).anySatisfy(m -> assertThat(m).contains("DigestMismatch").contains("NotACandidate"));
     });
+    assertThat(OperatorUnderTest.METRICS.find("arraypki_verify_problems").tag("array", "tamper")
+        .tag("problem", "DigestMismatch").counter().count()).isGreaterThanOrEqualTo(1);
 
     Secret planted = new SecretBuilder(scenario.secret("tamper-0-client-tls")).editMetadata()
         .withName("tamper-3-client-tls").withResourceVersion(null).withUid(null).withOwnerReferences(List.of())

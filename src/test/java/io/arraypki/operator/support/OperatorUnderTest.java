@@ -6,6 +6,8 @@ import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
 import io.arraypki.operator.OperatorMain;
 import io.arraypki.operator.ops.OperatorSettings;
 import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.util.Set;
 
@@ -15,6 +17,13 @@ import java.util.Set;
  * {@code @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();}
  */
 public final class OperatorUnderTest {
+  /** The operator's counters, as /metrics would show them, for tests to read. */
+  public static final SimpleMeterRegistry METRICS = new SimpleMeterRegistry();
+
+  static {
+    Metrics.addRegistry(METRICS);
+  }
+
   private OperatorUnderTest() {}
 
   public static LocallyRunOperatorExtension start() {
