@@ -23,7 +23,8 @@ record ArrayFacts(
     List<ArrayNode> members,
     Map<Long, Secret> generations,
     List<Secret> issued,
-    List<Secret> participants) {
+    List<Secret> participants,
+    Optional<Secret> service) {
 
   static ArrayFacts read(ClusterArray array, Context<ClusterArray> context) {
     String name = array.getMetadata().getName();
@@ -42,12 +43,19 @@ record ArrayFacts(
     List<Secret> issued = arraySecrets.stream()
         .filter(s -> EventSources.label(s, Labels.NODE) != null)
         .toList();
-    List<Secret> participants = issued.stream()
+    Optional<Secret> service = arraySecrets.stream()
+        .filter(s -> Labels.COMPONENT_SERVICE.equals(EventSources.label(s, Labels.COMPONENT))
+            && s.getMetadata().getName().equals(Names.serviceSecret(name)))
+        .findFirst();
+    // Everything signed by the array that a rotation must move: members' peer certificates and
+    // the service certificate.
+    List<Secret> participants = new java.util.ArrayList<>(issued.stream()
         .filter(s -> Labels.COMPONENT_PEER.equals(EventSources.label(s, Labels.COMPONENT)))
         .filter(s -> members.stream().anyMatch(m -> entitled(m) && m.getMetadata().getName()
             .equals(EventSources.label(s, Labels.NODE))))
-        .toList();
-    return new ArrayFacts(members, generations, issued, participants);
+        .toList());
+    service.ifPresent(participants::add);
+    return new ArrayFacts(members, generations, issued, List.copyOf(participants), service);
   }
 
   /** Offline nodes hold no material at all. */

@@ -179,6 +179,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         extra.put(TrustConfigMaps.AUTHORIZED_KEYS, authorizedKeys(facts, candidates));
       }
       var desired = TrustConfigMaps.desired(array, trustedCas, revocations, extra, trustNow, now);
+      long active = status.ca.generation;
       int newlyRevoked = revocations.size() - TrustConfigMaps.revocations(trustNow).size();
       if (newlyRevoked > 0) {
         OperatorMetrics.revoked(namespace, name, newlyRevoked);
@@ -186,7 +187,10 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
       ObjectWriter.apply(context, desired.configMap(), trustNow);
       wakeAt.add(desired.crlRefreshAt());
       writeCandidateMap(array, context, mapSpec, mapNow, problems, now);
-      long active = status.ca.generation;
+      IssuingView view = IssuingView.ofArrayItself(array, CaSecrets.read(generations.get(active)), active,
+          TrustConfigMaps.bundle(desired.configMap()), trusted.stream().max(Long::compare).orElse(active),
+          revocations, KeystorePasswords.read(context.getClient(), namespace, array.getSpec().keystores));
+      serviceCertificate(array, context, view, facts, now, events).ifPresent(wakeAt::add);
       Secret alias = CaSecrets.secret(Names.caSecret(name), array, name, active, CaSecrets.read(generations.get(active)));
       ObjectWriter.apply(context, alias,
           EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, Names.caSecret(name)));
@@ -235,6 +239,43 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     wakeAt.stream().filter(t -> t != null).min(Instant::compareTo)
         .ifPresent(t -> control.rescheduleAfter(Duration.between(now, t).plusSeconds(1).abs()));
     return control;
+  }
+
+  /**
+   * The one certificate for the load-balancer name, {@code <array>-service-tls}, kept like a
+   * member's: signed by the signing CA, renewed, re-signed on a rotation. Removed when the spec
+   * no longer asks for it.
+   */
+  private static Optional<Instant> serviceCertificate(ClusterArray array, Context<ClusterArray> context,
+      IssuingView view, ArrayFacts facts, Instant now, EventRecorder events) {
+    var spec = array.getSpec().serviceCertificate;
+    if (spec == null) {
+      facts.service().ifPresent(s -> ObjectWriter.delete(context, s));
+      return Optional.empty();
+    }
+    List<String> dns = new ArrayList<>();
+    if (!spec.commonName.startsWith("*")) {
+      dns.add(spec.commonName);
+    }
+    if (spec.dnsNames != null) {
+      spec.dnsNames.stream().filter(d -> !dns.contains(d)).forEach(dns::add);
+    }
+    ArraySettings settings = view.settings();
+    ArraySettings.Validity validity = spec.duration == null ? settings.peer()
+        : ArraySettings.validity(spec.duration, spec.renewBefore);
+    var key = spec.privateKey == null || spec.privateKey.algorithm == null ? settings.peerKey()
+        : io.arraypki.operator.pki.KeySpec.of(spec.privateKey.algorithm.name(), spec.privateKey.size);
+    var profile = new io.arraypki.operator.pki.LeafProfile(spec.commonName, dns,
+        spec.ipAddresses == null ? List.of() : spec.ipAddresses, List.of(),
+        java.util.Set.of(io.arraypki.operator.pki.Usage.SERVER_AUTH), key, validity.duration(), validity.renewBefore());
+    String name = Names.serviceSecret(array.getMetadata().getName());
+    var result = LeafIssuer.ensure(context, view, new LeafIssuer.Target(array, null, name, Labels.COMPONENT_SERVICE,
+        profile, facts.service(), null), now);
+    if (result.issuedReason() != null) {
+      events.normal(array, "ServiceCertificateIssued", "issued " + name + " for " + spec.commonName + " ("
+          + result.issuedReason() + ")");
+    }
+    return Optional.of(result.renewalTime());
   }
 
   /** A status that lost its CA (a crash between create and status write): take up what exists. */
@@ -432,7 +473,9 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
           ledger.putIfAbsent(cert.getSerialNumber(), new Revocation(cert.getSerialNumber(), generation, now,
               cert.getNotAfter().toInstant(), node, "Removed")));
     }
-    for (Secret secret : facts.issued()) {
+    List<Secret> replacing = new ArrayList<>(facts.issued());
+    facts.service().ifPresent(replacing::add);
+    for (Secret secret : replacing) {
       String node = EventSources.label(secret, Labels.NODE);
       Revocations.parseSuperseded(LeafSecrets.annotation(secret, Labels.SUPERSEDED).orElse(null), node, now).stream()
           .filter(r -> r.notAfter().isAfter(now))

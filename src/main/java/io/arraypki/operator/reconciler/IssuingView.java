@@ -33,6 +33,7 @@ record IssuingView(
     String bundlePem,
     long trustGeneration,
     List<Revocation> revoked,
+    KeystorePasswords keystores,
     String waitingReason,
     String waitingMessage) {
 
@@ -58,17 +59,25 @@ record IssuingView(
         : status.trustedCAs.stream().mapToLong(t -> t.generation).max().orElse(status.ca.generation);
     return new IssuingView(spec.array, array.get(), ArraySettings.of(array.get().getSpec()),
         CaSecrets.read(caSecret.get()), status.ca.generation, TrustConfigMaps.bundle(trust.get()), newest,
-        TrustConfigMaps.revocations(trust), null, null);
+        TrustConfigMaps.revocations(trust),
+        KeystorePasswords.read(context.getClient(), namespace, array.get().getSpec().keystores), null, null);
   }
 
   /** A node outside any array is the primary of an array of one, with its own CA. */
   static IssuingView standalone(CertificateAuthority ownCa) {
     return new IssuingView("", null, ArraySettings.defaults(), ownCa, 1,
-        Pem.encode(ownCa.root()), 1, List.of(), null, null);
+        Pem.encode(ownCa.root()), 1, List.of(), KeystorePasswords.NONE, null, null);
   }
 
   private static IssuingView waiting(String reason, String message) {
-    return new IssuingView(null, null, null, null, 0, null, 0, List.of(), reason, message);
+    return new IssuingView(null, null, null, null, 0, null, 0, List.of(), KeystorePasswords.NONE, reason, message);
+  }
+
+  /** What the array itself issues from (its service certificate): the array's own view. */
+  static IssuingView ofArrayItself(ClusterArray array, CertificateAuthority signing, long generation, String bundlePem,
+      long trustGeneration, List<Revocation> revoked, KeystorePasswords keystores) {
+    return new IssuingView(array.getMetadata().getName(), array, ArraySettings.of(array.getSpec()), signing,
+        generation, bundlePem, trustGeneration, revoked, keystores, null, null);
   }
 
   boolean standalone() {

@@ -1,78 +1,126 @@
 package io.arraypki.operator.reconciler;
 
-import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.LeafSecrets;
 import io.arraypki.operator.k8s.ObjectWriter;
 import io.arraypki.operator.k8s.Revocations;
+import io.arraypki.operator.pki.Keystores;
 import io.arraypki.operator.pki.LeafDecision;
 import io.arraypki.operator.pki.LeafProfile;
+import io.arraypki.operator.pki.Pem;
 import io.arraypki.operator.pki.Revocation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * Keeps one issued Secret of a node right: signed by the signing CA, matching the profile,
- * renewed on time or on request, carrying the current bundle. A certificate replaced before its
- * time (renewal, changed names) is listed in the Secret's superseded annotation, written with its
+ * Keeps one issued Secret right: signed by the signing CA, matching the profile, renewed on
+ * time or on request, carrying the current bundle (and keystores when asked). A certificate
+ * replaced before its time is listed in the Secret's superseded annotation, written with its
  * successor, until the array has put it on the CRL.
  */
 final class LeafIssuer {
+  static final String KEYSTORE_SOURCE = "arraypki.io/keystore-source";
+
   private LeafIssuer() {}
+
+  /** Which Secret, of whom, for what. */
+  record Target(HasMetadata owner, String node, String secretName, String component, LeafProfile profile,
+      Optional<Secret> current, String ownToken) {}
 
   record Result(String secretName, X509Certificate certificate, Instant renewalTime, String issuedReason) {}
 
-  static Result ensure(ArrayNode node, IssuingView view, Context<ArrayNode> context, String secretName,
-      String component, LeafProfile profile, Instant now) {
-    String nodeName = node.getMetadata().getName();
-    Optional<Secret> current = EventSources.get(context, Secret.class, EventSources.SECRETS,
-        node.getMetadata().getNamespace(), secretName);
+  static <P extends HasMetadata> Result ensure(Context<P> context, IssuingView view, Target target, Instant now) {
+    Optional<Secret> current = target.current();
     // A certificate whose key is gone or is not its own counts as no certificate at all.
     X509Certificate currentCert = current.flatMap(LeafSecrets::leaf)
         .filter(cert -> LeafSecrets.holdsKeyOf(current.get(), cert)).orElse(null);
-    String nodeToken = EventSources.annotation(node, Labels.RENEW);
     String arrayToken = view.arrayRenewalToken();
     boolean renewRequested = currentCert != null
-        && (unanswered(nodeToken, current.get(), Labels.RENEWAL_TOKEN)
+        && (unanswered(target.ownToken(), current.get(), Labels.RENEWAL_TOKEN)
             || unanswered(arrayToken, current.get(), Labels.ARRAY_RENEWAL_TOKEN));
-    LeafDecision decision = LeafDecision.decide(currentCert, profile, view.signing().certificate(), now, true,
-        renewRequested);
+    LeafDecision decision = LeafDecision.decide(currentCert, target.profile(), view.signing().certificate(), now,
+        true, renewRequested);
     IssuedLeaf leaf = decision.issue()
-        ? IssuedLeaf.issue(view.signing(), profile, now)
+        ? IssuedLeaf.issue(view.signing(), target.profile(), now)
         : IssuedLeaf.existing(current.get(), currentCert);
 
     Map<String, String> annotations = new LinkedHashMap<>();
     annotations.put(Labels.SIGNED_BY_GENERATION, Long.toString(view.signingGeneration()));
     annotations.put(Labels.TRUST_GENERATION, Long.toString(view.trustGeneration()));
-    String answeredNode = decision.issue() ? nodeToken
-        : current.flatMap(s -> LeafSecrets.annotation(s, Labels.RENEWAL_TOKEN)).orElse(null);
-    String answeredArray = decision.issue() ? arrayToken
-        : current.flatMap(s -> LeafSecrets.annotation(s, Labels.ARRAY_RENEWAL_TOKEN)).orElse(null);
-    if (answeredNode != null) {
-      annotations.put(Labels.RENEWAL_TOKEN, answeredNode);
-    }
-    if (answeredArray != null) {
-      annotations.put(Labels.ARRAY_RENEWAL_TOKEN, answeredArray);
-    }
-    String superseded = superseded(current, currentCert, decision, view, nodeName, now);
+    putIfNotNull(annotations, Labels.RENEWAL_TOKEN, decision.issue() ? target.ownToken()
+        : current.flatMap(s -> LeafSecrets.annotation(s, Labels.RENEWAL_TOKEN)).orElse(null));
+    putIfNotNull(annotations, Labels.ARRAY_RENEWAL_TOKEN, decision.issue() ? arrayToken
+        : current.flatMap(s -> LeafSecrets.annotation(s, Labels.ARRAY_RENEWAL_TOKEN)).orElse(null));
+    String superseded = superseded(current, currentCert, decision, view, target.node(), now);
     if (!superseded.isEmpty()) {
       annotations.put(Labels.SUPERSEDED, superseded);
     }
-    var placement = new LeafSecrets.Placement(secretName, node, view.arrayName(), nodeName, component,
-        view.templateLabels(), view.templateAnnotations());
+    Map<String, byte[]> keystores = keystores(view, leaf, current, annotations);
+    var placement = new LeafSecrets.Placement(target.secretName(), target.owner(), view.arrayName(), target.node(),
+        target.component(), view.templateLabels(), view.templateAnnotations());
     Secret desired = LeafSecrets.secret(placement,
-        new LeafSecrets.Content(leaf.chainPem(), leaf.keyPem(), view.bundlePem(), Map.of()), annotations);
+        new LeafSecrets.Content(leaf.chainPem(), leaf.keyPem(), view.bundlePem(), keystores), annotations);
     ObjectWriter.apply(context, desired, current);
-    return new Result(secretName, leaf.certificate(),
-        LeafDecision.renewalTime(leaf.certificate(), profile.renewBefore()),
+    return new Result(target.secretName(), leaf.certificate(),
+        LeafDecision.renewalTime(leaf.certificate(), target.profile().renewBefore()),
         decision.issue() ? decision.reason() : null);
+  }
+
+  /**
+   * keystore.p12 / truststore.p12 / keystore.jks / truststore.jks. Keystores carry random salts,
+   * so they are written anew only when what goes in (chain, key, bundle, passwords) changed.
+   */
+  private static Map<String, byte[]> keystores(IssuingView view, IssuedLeaf leaf, Optional<Secret> current,
+      Map<String, String> annotations) {
+    KeystorePasswords passwords = view.keystores();
+    if (passwords == null || !passwords.wanted() || leaf.keyPem() == null) {
+      return Map.of();
+    }
+    String source = sha256(leaf.chainPem() + leaf.keyPem() + view.bundlePem() + passwords.pkcs12() + "/"
+        + passwords.jks());
+    annotations.put(KEYSTORE_SOURCE, source.substring(0, 32));
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    boolean unchanged = current.flatMap(s -> LeafSecrets.annotation(s, KEYSTORE_SOURCE))
+        .map(source.substring(0, 32)::equals).orElse(false);
+    if (unchanged) {
+      for (String key : List.of("keystore.p12", "truststore.p12", "keystore.jks", "truststore.jks")) {
+        current.map(Secret::getData).map(d -> d.get(key))
+            .ifPresent(b64 -> out.put(key, java.util.Base64.getDecoder().decode(b64)));
+      }
+      return out;
+    }
+    var chain = Pem.certificates(leaf.chainPem(), "tls.crt");
+    var key = Pem.privateKey(leaf.keyPem(), "tls.key");
+    var bundle = Pem.certificates(view.bundlePem(), "ca.crt");
+    if (passwords.pkcs12() != null) {
+      char[] pw = passwords.pkcs12().toCharArray();
+      out.put("keystore.p12", Keystores.keystore("PKCS12", chain, key, pw));
+      out.put("truststore.p12", Keystores.truststore("PKCS12", bundle, pw));
+    }
+    if (passwords.jks() != null) {
+      char[] pw = passwords.jks().toCharArray();
+      out.put("keystore.jks", Keystores.keystore("JKS", chain, key, pw));
+      out.put("truststore.jks", Keystores.truststore("JKS", bundle, pw));
+    }
+    return out;
+  }
+
+  private static void putIfNotNull(Map<String, String> map, String key, String value) {
+    if (value != null) {
+      map.put(key, value);
+    }
   }
 
   private static boolean unanswered(String token, Secret secret, String annotation) {
@@ -102,4 +150,13 @@ final class LeafIssuer {
     }
     return Revocations.formatSuperseded(pending);
   }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
 }

@@ -222,17 +222,21 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
           "keyProvider is External: the node sends a CertificateSigningRequest", now);
       return Optional.empty();
     }
-    LeafIssuer.Result peer = LeafIssuer.ensure(node, view, context, Names.peerSecret(name), Labels.COMPONENT_PEER,
-        view.peerProfile(node), now);
+    LeafIssuer.Result peer = LeafIssuer.ensure(context, view,
+        target(node, context, Names.peerSecret(name), Labels.COMPONENT_PEER, view.peerProfile(node)), now);
     recordIssued(node, status, peer, view.signingGeneration(), events, now);
     status.lastHandledRenewal = EventSources.annotation(node, Labels.RENEW);
+    if (view.keystores().problem() != null) {
+      setNotIssued(status, generation, "KeystorePasswordMissing", view.keystores().problem()
+          + ": the certificates are issued without keystores", now);
+    }
     Instant next = peer.renewalTime();
     boolean candidate = status.role == NodeRole.Primary || status.role == NodeRole.Candidate;
     // Promotion gives client material; demotion takes it away, which is the array's to do
     // (it revokes before it deletes).
     if (candidate && view.settings().clientCertificates()) {
-      LeafIssuer.Result client = LeafIssuer.ensure(node, view, context, Names.clientSecret(name),
-          Labels.COMPONENT_CLIENT, view.clientProfile(node), now);
+      LeafIssuer.Result client = LeafIssuer.ensure(context, view,
+          target(node, context, Names.clientSecret(name), Labels.COMPONENT_CLIENT, view.clientProfile(node)), now);
       status.clientCertificate = certificateStatus(client.secretName(), client.certificate(), client.renewalTime());
       if (client.issuedReason() != null) {
         OperatorMetrics.issued(node.getMetadata().getNamespace(), view.arrayName(), "client");
@@ -246,10 +250,23 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     if (candidate && view.settings().sshKeys()) {
       ensureSshKeys(node, view, context);
     }
+    if (view.keystores().problem() != null) {
+      // The password Secret is the user's and not watched: look again soon.
+      Instant retry = now.plusSeconds(20);
+      next = next.isBefore(retry) ? next : retry;
+    }
     // Back in an array: the CA it had while standing alone goes.
     EventSources.get(context, Secret.class, EventSources.SECRETS, node.getMetadata().getNamespace(),
         Names.standaloneCaSecret(name)).ifPresent(s -> ObjectWriter.delete(context, s));
     return Optional.of(next);
+  }
+
+  private static LeafIssuer.Target target(ArrayNode node, Context<ArrayNode> context, String secretName,
+      String component, io.arraypki.operator.pki.LeafProfile profile) {
+    Optional<Secret> current = EventSources.get(context, Secret.class, EventSources.SECRETS,
+        node.getMetadata().getNamespace(), secretName);
+    return new LeafIssuer.Target(node, node.getMetadata().getName(), secretName, component, profile, current,
+        EventSources.annotation(node, Labels.RENEW));
   }
 
   /** A candidate's SSH key pair is made once and kept while it stays a candidate. */
@@ -282,8 +299,8 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         "not in an array: the node is the primary of an array of one", generation, now);
     status.conditions = Conditions.set(status.conditions, TRUST_VERIFIED, true, "OwnCA",
         "trusts its own CA " + status.caFingerprint, generation, now);
-    LeafIssuer.Result peer = LeafIssuer.ensure(node, view, context, Names.peerSecret(name), Labels.COMPONENT_PEER,
-        view.peerProfile(node), now);
+    LeafIssuer.Result peer = LeafIssuer.ensure(context, view,
+        target(node, context, Names.peerSecret(name), Labels.COMPONENT_PEER, view.peerProfile(node)), now);
     recordIssued(node, status, peer, 1, events, now);
     status.lastHandledRenewal = EventSources.annotation(node, Labels.RENEW);
     return peer.renewalTime();

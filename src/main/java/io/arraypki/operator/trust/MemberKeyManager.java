@@ -1,17 +1,16 @@
 package io.arraypki.operator.trust;
 
 import io.arraypki.operator.pki.KeyPairs;
+import io.arraypki.operator.pki.Keystores;
 import io.arraypki.operator.pki.Pem;
 import java.util.concurrent.atomic.AtomicLong;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.io.ByteArrayInputStream;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
@@ -56,15 +55,10 @@ public final class MemberKeyManager extends X509ExtendedKeyManager {
 
   /** The same key through the JDK's own provider, so that SunJSSE signs with it as with any key. */
   static PrivateKey jdkKey(PrivateKey key) {
-    String algorithm = switch (key.getAlgorithm()) {
-      case "ECDSA", "EC" -> "EC";
-      case "Ed25519", "EdDSA" -> "Ed25519";
-      default -> key.getAlgorithm();
-    };
     try {
-      return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(key.getEncoded()));
+      return Keystores.jdkKey(key);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK cannot load a " + algorithm + " key", e);
+      throw new IllegalStateException("the JDK cannot load a " + key.getAlgorithm() + " key", e);
     }
   }
 
