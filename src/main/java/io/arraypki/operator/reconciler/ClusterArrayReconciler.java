@@ -25,6 +25,7 @@ import io.arraypki.operator.k8s.TrustConfigMaps;
 import io.arraypki.operator.ops.OperatorMetrics;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.arraypki.operator.pki.CertificateIssuer;
+import io.arraypki.operator.pki.ExternalIssuer;
 import io.arraypki.operator.pki.Fingerprints;
 import io.arraypki.operator.pki.KeyPairs;
 import io.arraypki.operator.pki.LeafDecision;
@@ -68,6 +69,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   static final String DEGRADED = "Degraded";
   static final String ROTATING = "Rotating";
   static final String VERIFIED = "Verified";
+  static final Duration ISSUER_RECHECK = Duration.ofSeconds(30);
 
   private final Clock clock;
 
@@ -129,14 +131,19 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     Map<Long, Secret> generations = new LinkedHashMap<>(facts.generations());
     List<Instant> wakeAt = new ArrayList<>();
 
-    if (generations.isEmpty() && primary.ok()) {
-      Secret created = createCa(array, settings, context, now, 1, primary.name(), null);
+    Optional<ExternalIssuer.Check> issuer = readIssuer(array, context, settings, now);
+    CaSource source = new CaSource(array, settings, context, now, issuer.filter(ExternalIssuer.Check::valid));
+    boolean canIssue = issuer.map(ExternalIssuer.Check::valid).orElse(primary.ok());
+    if (generations.isEmpty() && canIssue) {
+      Secret created = source.create(1, primary.name(), null);
       generations.put(1L, created);
       status.primary = primary.name();
       status.ca = caStatus(name, 1, CaSecrets.read(created).certificate());
       status.trustedCAs = List.of();
-      events.normal(array, "CAGenerated", "generated CA generation 1 for primary " + primary.name()
-          + " (" + status.ca.fingerprint + ")");
+      events.normal(array, "CAGenerated", (issuer.isPresent() ? "took the CA of issuer Secret "
+          + array.getSpec().ca.issuerRef.secretName : "generated") + " as CA generation 1 for primary "
+          + primary.name() + " (" + status.ca.fingerprint + ")");
+      issuer.map(ExternalIssuer.Check::warning).ifPresent(w -> events.warning(array, "IssuerEndsEarly", w));
     }
     if (!generations.isEmpty() && (status.ca == null || !generations.containsKey(status.ca.generation))) {
       adoptSigningCa(status, name, generations, primary);
@@ -144,19 +151,25 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     List<Long> trusted = List.of();
     RotationPlanner.Plan plan = null;
     if (!generations.isEmpty()) {
-      plan = RotationPlanner.plan(rotationFacts(array, status, facts, generations, primary, settings, now));
+      plan = RotationPlanner.plan(rotationFacts(array, status, facts, generations, primary, settings, issuer, now));
       if (plan.create().isPresent()) {
         var next = plan.create().get();
-        generations.put(next.generation(), createCa(array, settings, context, now, next.generation(),
-            next.primary(), next.reason().name()));
+        generations.put(next.generation(), source.create(next.generation(), next.primary(), next.reason().name()));
+        issuer.map(ExternalIssuer.Check::warning).ifPresent(w -> events.warning(array, "IssuerEndsEarly", w));
       }
       trusted = plan.trusted();
       applyPlan(status, plan, name, generations, facts, now);
+      if (issuer.isPresent() && primary.ok()) {
+        status.primary = primary.name(); // an external CA is not the primary's: a new primary needs no new CA
+      }
       plan.wakeAt().ifPresent(wakeAt::add);
       plan.events().forEach(e -> OperatorMetrics.rotationStep(namespace, name, e.substring(0, e.indexOf(':'))));
       plan.events().forEach(e -> events.normal(array, e.substring(0, e.indexOf(':')), e.substring(e.indexOf(':') + 2)));
     }
 
+    if (issuer.isPresent()) {
+      wakeAt.add(now.plus(ISSUER_RECHECK)); // the issuer Secret is the user's and not watched
+    }
     List<String> candidates = CandidateSelection.select(array.getSpec().primary,
         facts.members().stream().map(ClusterArrayReconciler::candidateFacts).toList(),
         settings.poolSize(), settings.autoPromote());
@@ -224,12 +237,22 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     status.observedGeneration = array.getMetadata().getGeneration();
     long offline = facts.members().stream().filter(n -> !ArrayFacts.entitled(n)).count();
     setConditions(array, status, primary, generations.isEmpty(), offline, now);
+    if (issuer.isPresent() && !issuer.get().valid()) {
+      String message = "issuer Secret " + array.getSpec().ca.issuerRef.secretName + " is invalid: "
+          + issuer.get().problem() + "; nothing is issued with it, what was issued before stays";
+      status.conditions = Conditions.set(status.conditions, DEGRADED, true, "IssuerInvalid", message,
+          array.getMetadata().getGeneration(), now);
+      if (Conditions.statusChanged(before.conditions, status.conditions, DEGRADED)
+          || !"IssuerInvalid".equals(Conditions.find(before.conditions, DEGRADED).map(c -> c.getReason()).orElse(""))) {
+        events.warning(array, "IssuerInvalid", message);
+      }
+    }
     status.conditions = Conditions.set(status.conditions, VERIFIED, problems.isEmpty(),
         problems.isEmpty() ? "Verified" : "ProblemsFound",
         problems.isEmpty() ? "the candidate map and every member's material verify"
             : problems.size() + " problem(s) found and repaired: " + problems.get(0).message,
         array.getMetadata().getGeneration(), now);
-    if (Conditions.statusChanged(before.conditions, status.conditions, DEGRADED) && !primary.ok()) {
+    if (Conditions.statusChanged(before.conditions, status.conditions, DEGRADED) && !primary.ok() && issuer.isEmpty()) {
       events.warning(array, primary.reason(), primary.message());
     }
 
@@ -291,7 +314,8 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   }
 
   private static RotationPlanner.Facts rotationFacts(ClusterArray array, ClusterArrayStatus status, ArrayFacts facts,
-      Map<Long, Secret> generations, PrimaryCheck primary, ArraySettings settings, Instant now) {
+      Map<Long, Secret> generations, PrimaryCheck primary, ArraySettings settings,
+      Optional<ExternalIssuer.Check> issuer, Instant now) {
     long active = status.ca.generation;
     List<Long> trusted = new ArrayList<>();
     if (status.trustedCAs != null) {
@@ -315,8 +339,11 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         phase,
         primaries,
         array.getSpec().primary,
-        primary.ok(),
-        false,
+        issuer.map(ExternalIssuer.Check::valid).orElse(primary.ok()),
+        issuer.isPresent(),
+        issuer.filter(ExternalIssuer.Check::valid)
+            .map(i -> !i.hash().equals(LeafSecrets.annotation(generations.get(active), CaSource.ISSUER_HASH).orElse("")))
+            .orElse(false),
         EventSources.annotation(array, Labels.RENEW_CA),
         status.lastHandledRenewal == null ? null : status.lastHandledRenewal.ca,
         LeafDecision.renewalTime(activeCa, settings.caRenewBefore()),
@@ -495,21 +522,23 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     return handled.ca == null && handled.certificates == null ? null : handled;
   }
 
-  private Secret createCa(ClusterArray array, ArraySettings settings, Context<ClusterArray> context, Instant now,
-      long generation, String primary, String reason) {
-    String name = array.getMetadata().getName();
-    KeyPair keys = KeyPairs.generate(settings.caKey());
-    X509Certificate certificate = CertificateIssuer.selfSignedCa(
-        settings.caSubject(name, generation), keys, now, now.plus(settings.caDuration()));
-    CertificateAuthority ca = CertificateAuthority.selfSigned(certificate, keys.getPrivate());
-    Map<String, String> annotations = new LinkedHashMap<>();
-    annotations.put(Labels.CA_PRIMARY, primary);
-    if (reason != null) {
-      annotations.put(Labels.CA_REASON, reason);
+  /** The issuer Secret of a brought CA, read directly (it is the user's, not cached) and checked. */
+  private static Optional<ExternalIssuer.Check> readIssuer(ClusterArray array, Context<ClusterArray> context,
+      ArraySettings settings, Instant now) {
+    var spec = array.getSpec().ca;
+    if (spec == null || spec.issuerRef == null) {
+      return Optional.empty();
     }
-    // Create-only: a concurrent or restarted operator gets the one Secret that won back.
-    return ObjectWriter.createOnly(context,
-        CaSecrets.secret(Names.caGenerationSecret(name, generation), array, name, generation, ca, annotations));
+    Secret secret = context.getClient().secrets().inNamespace(array.getMetadata().getNamespace())
+        .withName(spec.issuerRef.secretName).get();
+    if (secret == null) {
+      return Optional.of(new ExternalIssuer.Check(null, null, "it does not exist", null));
+    }
+    return Optional.of(ExternalIssuer.check(
+        io.arraypki.operator.k8s.SecretData.text(secret, "tls.crt").orElse(null),
+        io.arraypki.operator.k8s.SecretData.text(secret, "tls.key").orElse(null),
+        io.arraypki.operator.k8s.SecretData.text(secret, "ca.crt").orElse(null),
+        now, settings.peer().duration()));
   }
 
   private static CandidateSelection.Member candidateFacts(ArrayNode node) {

@@ -378,7 +378,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     String pin = node.getSpec().trustedCAFingerprint;
     boolean joined = status.joinedArray != null
         && Objects.equals(status.joinedArray.uid, view.array().getMetadata().getUid());
-    X509Certificate ca = view.signing().root();
+    X509Certificate ca = view.signing().certificate();
     if (joined || pin == null || pin.isBlank()) {
       status.conditions = Conditions.set(status.conditions, TRUST_VERIFIED, true,
           pin == null || pin.isBlank() ? "NoPin" : "PinMatched",
@@ -387,7 +387,8 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     }
     boolean matches;
     try {
-      matches = Fingerprints.pinMatches(pin, ca);
+      // The pin may name the signing CA (what status.ca shows) or, for a brought CA, its root.
+      matches = Fingerprints.pinMatches(pin, ca) || Fingerprints.pinMatches(pin, view.signing().root());
     } catch (PkiException e) {
       matches = false;
     }

@@ -33,6 +33,7 @@ public final class RotationPlanner {
       String desiredPrimary,
       boolean primaryOk,
       boolean externalCa,
+      boolean issuerChanged,
       String renewCaToken,
       String handledCaToken,
       Instant activeCaRenewalTime,
@@ -80,7 +81,12 @@ public final class RotationPlanner {
     if (!f.primaryOk() || f.active() == 0) {
       return Optional.empty();
     }
-    if (!f.externalCa() && !Objects.equals(f.desiredPrimary(), f.activePrimary())) {
+    if (f.externalCa()) {
+      // A brought CA changes when its Secret does; a new primary, a renew-ca or an aging CA
+      // cannot make the user's CA anew.
+      return f.issuerChanged() ? Optional.of(RotationReason.IssuerChanged) : Optional.empty();
+    }
+    if (!Objects.equals(f.desiredPrimary(), f.activePrimary())) {
       return Optional.of(RotationReason.PrimaryChanged);
     }
     if (f.renewCaToken() != null && !f.renewCaToken().isEmpty() && !f.renewCaToken().equals(f.handledCaToken())) {

@@ -91,7 +91,7 @@ final class FactsBuilder {
   }
 
   RotationPlanner.Facts build() {
-    return new RotationPlanner.Facts(active, activePrimary, trusted, phase, generations, desiredPrimary, primaryOk, false,
+    return new RotationPlanner.Facts(active, activePrimary, trusted, phase, generations, desiredPrimary, primaryOk, false, false,
         renewCaToken, handledCaToken, caRenewalTime, participants, trustingPending, onActive, withLeaves,
         Duration.ofSeconds(30), Duration.ofHours(1), now);
   }

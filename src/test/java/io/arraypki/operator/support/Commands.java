@@ -23,8 +23,13 @@ public final class Commands {
   }
 
   public static Result run(List<String> command, String stdin, Map<String, String> env, long timeoutSeconds) {
+    return runIn(projectDir(), command, stdin, env, timeoutSeconds);
+  }
+
+  public static Result runIn(Path directory, List<String> command, String stdin, Map<String, String> env,
+      long timeoutSeconds) {
     try {
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(projectDir().toFile());
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(directory.toFile());
       builder.environment().putAll(env);
       Process process = builder.start();
       if (stdin != null) {

@@ -1,0 +1,183 @@
+package io.arraypki.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.arraypki.operator.api.CaSpec;
+import io.arraypki.operator.api.ClusterArray;
+import io.arraypki.operator.api.IssuerRef;
+import io.arraypki.operator.k8s.Conditions;
+import io.arraypki.operator.k8s.SecretData;
+import io.arraypki.operator.pki.Pem;
+import io.arraypki.operator.support.Arrays;
+import io.arraypki.operator.support.Commands;
+import io.arraypki.operator.support.Crl;
+import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Scenario;
+import io.arraypki.operator.support.Waits;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Bring your own CA: an organisation's root and intermediate (made here with openssl). */
+class ExternalIssuerTest {
+  @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  private final Scenario scenario = new Scenario(operator);
+  @TempDir static Path pki;
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void anOrganisationRootAndIntermediate() throws Exception {
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650",
+        "-subj", "/O=Example Corp/CN=Example Root", "-keyout", "root.key", "-out", "root.crt");
+    Files.writeString(pki.resolve("ca.ext"), "basicConstraints=critical,CA:TRUE,pathlen:0\n"
+        + "keyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
+        "/O=Example Corp/CN=Example Array Intermediate", "-keyout", "int.key", "-out", "int.csr");
+    openssl("x509", "-req", "-in", "int.csr", "-CA", "root.crt", "-CAkey", "root.key", "-CAcreateserial",
+        "-days", "1825", "-extfile", "ca.ext", "-out", "int.crt");
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=not-a-ca",
+        "-keyout", "leaf.key", "-out", "leaf.csr");
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "int.crt", "-CAkey", "int.key", "-CAcreateserial",
+        "-days", "30", "-out", "leaf.crt");
+    Files.writeString(pki.resolve("expired.crt"), expiredIntermediate());
+  }
+
+  /** The intermediate's key and name, signed by the root for 2020 only (OpenSSL 3.0 cannot backdate). */
+  private static String expiredIntermediate() throws Exception {
+    var root = Pem.certificate(file("root.crt"), "root");
+    var rootKey = Pem.privateKey(file("root.key"), "root key");
+    var intermediate = Pem.certificate(file("int.crt"), "int");
+    var builder = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(root, java.math.BigInteger.TEN,
+        java.util.Date.from(java.time.Instant.parse("2020-01-01T00:00:00Z")),
+        java.util.Date.from(java.time.Instant.parse("2021-01-01T00:00:00Z")),
+        intermediate.getSubjectX500Principal(), intermediate.getPublicKey())
+        .addExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints, true,
+            new org.bouncycastle.asn1.x509.BasicConstraints(0))
+        .addExtension(org.bouncycastle.asn1.x509.Extension.keyUsage, true,
+            new org.bouncycastle.asn1.x509.KeyUsage(org.bouncycastle.asn1.x509.KeyUsage.keyCertSign));
+    var signer = new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
+        .setProvider(io.arraypki.operator.pki.Crypto.PROVIDER).build(rootKey);
+    return Pem.encode(builder.build(signer));
+  }
+
+  private static void openssl(String... args) {
+    List<String> command = new java.util.ArrayList<>(List.of("openssl"));
+    command.addAll(List.of(args));
+    Commands.Result r = Commands.runIn(pki, command, null, java.util.Map.of(), 60);
+    if (r.exitCode() != 0) {
+      throw new AssertionError("openssl " + String.join(" ", args) + ":\n" + r.output());
+    }
+  }
+
+  private static String file(String name) {
+    try {
+      return Files.readString(pki.resolve(name));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private Secret issuerSecret(String name, String crt, String key, String ca) {
+    SecretBuilder b = new SecretBuilder().withNewMetadata().withName(name).endMetadata();
+    if (crt != null) {
+      b.addToStringData("tls.crt", crt);
+    }
+    if (key != null) {
+      b.addToStringData("tls.key", key);
+    }
+    if (ca != null) {
+      b.addToStringData("ca.crt", ca);
+    }
+    return b.build();
+  }
+
+  private ClusterArray arrayWithIssuer(String name, String issuerSecret) {
+    ClusterArray array = Arrays.array(scenario.ns(), name, name + "-0");
+    array.getSpec().ca = new CaSpec();
+    array.getSpec().ca.issuerRef = new IssuerRef();
+    array.getSpec().ca.issuerRef.secretName = issuerSecret;
+    return array;
+  }
+
+  @Test
+  void membersChainThroughTheIntermediateToTheOrganisationsRootAndVerifyWithOpenssl() throws Exception {
+    scenario.client().resource(issuerSecret("corp-intermediate", file("int.crt"), file("int.key"), file("root.crt")))
+        .inNamespace(scenario.ns()).create();
+    scenario.client().resource(arrayWithIssuer("corp", "corp-intermediate")).create();
+    for (int i = 0; i < 2; i++) {
+      scenario.client().resource(Arrays.node(scenario.ns(), "corp-" + i, "corp")).create();
+    }
+    Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "corp", 2);
+    Path root = pki.resolve("root.crt");
+    for (int i = 0; i < 2; i++) {
+      Secret peer = scenario.secret("corp-" + i + "-peer-tls");
+      var chain = Pem.certificates(Crl.leafPem(peer), "tls.crt");
+      assertThat(chain).hasSize(2);
+      assertThat(chain.get(1).getSubjectX500Principal().getName()).contains("Example Array Intermediate");
+      assertThat(SecretData.text(peer, "ca.crt").orElseThrow().trim()).isEqualTo(file("root.crt").trim());
+      Path leaf = Files.writeString(dir.resolve("leaf.crt"), Pem.encode(chain.get(0)));
+      Path untrusted = Files.writeString(dir.resolve("chain.crt"), Pem.encode(chain.get(1)));
+      assertThat(Commands.openssl("verify", "-CAfile", root.toString(), "-untrusted", untrusted.toString(),
+          leaf.toString()).output()).contains(": OK");
+    }
+    assertThat(io.arraypki.operator.support.MemberTls.handshake(scenario.secret("corp-0-peer-tls"),
+        scenario.secret("corp-1-peer-tls"), "corp-0.corp.example.com")).isNull();
+    assertThat(scenario.status("corp").ca.fingerprint).isNotNull();
+
+    // A new primary keeps the brought CA: nothing to rotate.
+    scenario.setPrimary("corp", "corp-1");
+    Waits.converge().untilAsserted(() -> assertThat(scenario.status("corp").primary).isEqualTo("corp-1"));
+    assertThat(scenario.status("corp").ca.generation).isEqualTo(1L);
+    assertThat(scenario.status("corp").rotation.phase.name()).isEqualTo("Idle");
+
+    // Garbage in the issuer Secret: a condition, and what was issued stays.
+    String before = Crl.leafPem(scenario.secret("corp-0-peer-tls"));
+    scenario.client().secrets().inNamespace(scenario.ns()).withName("corp-intermediate")
+        .patch("{\"stringData\":{\"tls.crt\":\"-----BEGIN CERTIFICATE-----\\nnot base64!\\n-----END CERTIFICATE-----\\n\"}}");
+    Waits.converge().untilAsserted(() -> {
+      var degraded = Conditions.find(scenario.status("corp").conditions, "Degraded").orElseThrow();
+      assertThat(degraded.getReason()).isEqualTo("IssuerInvalid");
+    });
+    assertThat(Crl.leafPem(scenario.secret("corp-0-peer-tls"))).isEqualTo(before);
+  }
+
+  static Stream<Arguments> badIssuers() {
+    return Stream.of(
+        Arguments.of("not-a-ca", "leaf.crt", "leaf.key", "root.crt", "not a CA certificate"),
+        Arguments.of("wrong-key", "int.crt", "leaf.key", "root.crt", "tls.key is not the key"),
+        Arguments.of("expired", "expired.crt", "int.key", "root.crt", "expired"),
+        Arguments.of("garbage", null, "int.key", "root.crt", "tls.crt"),
+        Arguments.of("missing", "int.crt", null, null, "has no tls.key, ca.crt"),
+        Arguments.of("other-root", "int.crt", "int.key", "int.crt", "does not reach ca.crt"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badIssuers")
+  void aBadIssuerIsNamedInTheDegradedConditionAndNothingIsIssued(String name, String crt, String key, String ca,
+      String problem) {
+    String crtText = crt == null ? "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n" : file(crt);
+    scenario.client().resource(issuerSecret(name + "-issuer", crtText, key == null ? null : file(key),
+        ca == null ? null : file(ca))).inNamespace(scenario.ns()).create();
+    scenario.client().resource(arrayWithIssuer(name, name + "-issuer")).create();
+    scenario.client().resource(Arrays.node(scenario.ns(), name + "-0", name)).create();
+    Waits.converge().untilAsserted(() -> {
+      var degraded = Conditions.find(scenario.status(name).conditions, "Degraded").orElseThrow();
+      assertThat(degraded.getStatus()).isEqualTo("True");
+      assertThat(degraded.getReason()).isEqualTo("IssuerInvalid");
+      assertThat(degraded.getMessage()).contains(problem).doesNotContain("PRIVATE KEY");
+    });
+    assertThat(scenario.secret(name + "-ca")).isNull();
+    assertThat(scenario.secret(name + "-0-peer-tls")).isNull();
+  }
+}
