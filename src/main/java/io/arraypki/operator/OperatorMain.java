@@ -3,6 +3,7 @@ package io.arraypki.operator;
 import io.arraypki.operator.ops.HealthServer;
 import io.arraypki.operator.ops.OperatorSettings;
 import io.arraypki.operator.reconciler.ClusterArrayReconciler;
+import io.arraypki.operator.reconciler.CsrSigner;
 import io.arraypki.operator.reconciler.NodeReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -62,6 +63,10 @@ public final class OperatorMain {
     });
     operator.register(new ClusterArrayReconciler(clock), namespaces(settings));
     operator.register(new NodeReconciler(clock), namespaces(settings));
+    // CertificateSigningRequests are cluster-scoped: the signer sees only its own signer names.
+    operator.register(new CsrSigner(clock),
+        (ControllerConfigurationOverrider<io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest> o)
+            -> o.withGenericFilter(CsrSigner::ours));
     return operator;
   }
 

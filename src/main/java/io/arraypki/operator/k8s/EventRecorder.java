@@ -37,13 +37,19 @@ public final class EventRecorder {
     record(about, WARNING, reason, message);
   }
 
+  /** Events of cluster-scoped objects (CertificateSigningRequests) go to "default", as kubectl looks. */
+  private static String namespaceOf(HasMetadata about) {
+    String namespace = about.getMetadata().getNamespace();
+    return namespace == null || namespace.isEmpty() ? "default" : namespace;
+  }
+
   private void record(HasMetadata about, String type, String reason, String message) {
     String now = Conditions.timestamp(clock.instant());
     Event event =
         new EventBuilder()
             .withNewMetadata()
             .withName(about.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 13))
-            .withNamespace(about.getMetadata().getNamespace())
+            .withNamespace(namespaceOf(about))
             .endMetadata()
             .withInvolvedObject(
                 new ObjectReferenceBuilder()

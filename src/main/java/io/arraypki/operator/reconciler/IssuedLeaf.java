@@ -22,6 +22,18 @@ record IssuedLeaf(X509Certificate certificate, String chainPem, String keyPem) {
         Pem.encodePrivateKey(keys.getPrivate()));
   }
 
+  /** A certificate for a key the node keeps (CSR signing): no private key ever passes here. */
+  static IssuedLeaf forPublicKey(CertificateAuthority ca, LeafProfile profile, java.security.PublicKey key,
+      Instant now, Instant notAfter) {
+    var request = profile.request(key, now);
+    if (notAfter != null && notAfter.isBefore(request.notAfter())) {
+      request = new io.arraypki.operator.pki.LeafRequest(request.commonName(), request.dnsNames(),
+          request.ipAddresses(), request.uris(), request.usages(), key, now, notAfter);
+    }
+    X509Certificate certificate = CertificateIssuer.signLeaf(ca, request);
+    return new IssuedLeaf(certificate, Pem.encode(certificate, ca.chainAboveLeaf()), null);
+  }
+
   /** What an issued Secret already holds, kept as it is. */
   static IssuedLeaf existing(Secret secret, X509Certificate certificate) {
     return new IssuedLeaf(certificate,

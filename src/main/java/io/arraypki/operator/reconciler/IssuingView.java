@@ -38,26 +38,35 @@ record IssuingView(
     String waitingMessage) {
 
   static IssuingView ofArray(ArrayNode node, Context<ArrayNode> context) {
-    ArrayNodeSpec spec = node.getSpec();
-    String namespace = node.getMetadata().getNamespace();
-    Optional<ClusterArray> array = EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, spec.array);
+    return of(node.getMetadata().getNamespace(), node.getSpec().array, context);
+  }
+
+  /** For the CSR signer, which knows the array from the signer name. */
+  static <P extends io.fabric8.kubernetes.api.model.HasMetadata> IssuingView ofArrayForSigner(String namespace,
+      String arrayName, Context<P> context) {
+    return of(namespace, arrayName, context);
+  }
+
+  private static <P extends io.fabric8.kubernetes.api.model.HasMetadata> IssuingView of(String namespace,
+      String arrayName, Context<P> context) {
+    Optional<ClusterArray> array = EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, arrayName);
     if (array.isEmpty()) {
-      return waiting("ArrayNotFound", "ClusterArray " + spec.array + " does not exist in namespace " + namespace);
+      return waiting("ArrayNotFound", "ClusterArray " + arrayName + " does not exist in namespace " + namespace);
     }
     var status = array.get().getStatus();
     if (status == null || status.ca == null || status.ca.generation == null) {
-      return waiting("WaitingForCA", "array " + spec.array + " has no CA yet (see its Degraded condition)");
+      return waiting("WaitingForCA", "array " + arrayName + " has no CA yet (see its Degraded condition)");
     }
     Optional<Secret> caSecret = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
-        Names.caGenerationSecret(spec.array, status.ca.generation));
+        Names.caGenerationSecret(arrayName, status.ca.generation));
     Optional<ConfigMap> trust = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
-        Names.trustConfigMap(spec.array));
+        Names.trustConfigMap(arrayName));
     if (caSecret.isEmpty() || trust.isEmpty() || TrustConfigMaps.bundle(trust.get()) == null) {
-      return waiting("WaitingForCA", "the CA of array " + spec.array + " is not published yet");
+      return waiting("WaitingForCA", "the CA of array " + arrayName + " is not published yet");
     }
     long newest = status.trustedCAs == null ? status.ca.generation
         : status.trustedCAs.stream().mapToLong(t -> t.generation).max().orElse(status.ca.generation);
-    return new IssuingView(spec.array, array.get(), ArraySettings.of(array.get().getSpec()),
+    return new IssuingView(arrayName, array.get(), ArraySettings.of(array.get().getSpec()),
         CaSecrets.read(caSecret.get()), status.ca.generation, TrustConfigMaps.bundle(trust.get()), newest,
         TrustConfigMaps.revocations(trust),
         KeystorePasswords.read(context.getClient(), namespace, array.get().getSpec().keystores), null, null);

@@ -37,24 +37,39 @@ final class LeafIssuer {
 
   /** Which Secret, of whom, for what. */
   record Target(HasMetadata owner, String node, String secretName, String component, LeafProfile profile,
-      Optional<Secret> current, String ownToken) {}
+      Optional<Secret> current, String ownToken, boolean externalKey) {
+    Target(HasMetadata owner, String node, String secretName, String component, LeafProfile profile,
+        Optional<Secret> current, String ownToken) {
+      this(owner, node, secretName, component, profile, current, ownToken, false);
+    }
+  }
 
   record Result(String secretName, X509Certificate certificate, Instant renewalTime, String issuedReason) {}
 
   static <P extends HasMetadata> Result ensure(Context<P> context, IssuingView view, Target target, Instant now) {
     Optional<Secret> current = target.current();
-    // A certificate whose key is gone or is not its own counts as no certificate at all.
+    // A certificate whose key is gone or is not its own counts as no certificate at all; a key
+    // the node keeps itself is never here to check.
     X509Certificate currentCert = current.flatMap(LeafSecrets::leaf)
-        .filter(cert -> LeafSecrets.holdsKeyOf(current.get(), cert)).orElse(null);
+        .filter(cert -> target.externalKey() || LeafSecrets.holdsKeyOf(current.get(), cert)).orElse(null);
+    if (target.externalKey() && currentCert == null) {
+      return null; // nothing to re-sign until the node's first CSR is signed
+    }
     String arrayToken = view.arrayRenewalToken();
     boolean renewRequested = currentCert != null
         && (unanswered(target.ownToken(), current.get(), Labels.RENEWAL_TOKEN)
             || unanswered(arrayToken, current.get(), Labels.ARRAY_RENEWAL_TOKEN));
     LeafDecision decision = LeafDecision.decide(currentCert, target.profile(), view.signing().certificate(), now,
-        true, renewRequested);
-    IssuedLeaf leaf = decision.issue()
-        ? IssuedLeaf.issue(view.signing(), target.profile(), now)
-        : IssuedLeaf.existing(current.get(), currentCert);
+        !target.externalKey(), renewRequested);
+    IssuedLeaf leaf;
+    if (!decision.issue()) {
+      leaf = IssuedLeaf.existing(current.get(), currentCert);
+    } else if (target.externalKey()) {
+      // The node keeps its key: its public key is signed again (a new CA, a renewal).
+      leaf = IssuedLeaf.forPublicKey(view.signing(), target.profile(), currentCert.getPublicKey(), now, null);
+    } else {
+      leaf = IssuedLeaf.issue(view.signing(), target.profile(), now);
+    }
 
     Map<String, String> annotations = new LinkedHashMap<>();
     annotations.put(Labels.SIGNED_BY_GENERATION, Long.toString(view.signingGeneration()));

@@ -218,9 +218,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     status.conditions = Conditions.set(status.conditions, JOINED, true, "Joined",
         "member of array " + view.arrayName(), generation, now);
     if (node.getSpec().keyProvider == KeyProvider.External) {
-      setNotIssued(status, generation, "WaitingForCSR",
-          "keyProvider is External: the node sends a CertificateSigningRequest", now);
-      return Optional.empty();
+      return external(node, view, context, status, events, now);
     }
     LeafIssuer.Result peer = LeafIssuer.ensure(context, view,
         target(node, context, Names.peerSecret(name), Labels.COMPONENT_PEER, view.peerProfile(node)), now);
@@ -267,6 +265,46 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         node.getMetadata().getNamespace(), secretName);
     return new LeafIssuer.Target(node, node.getMetadata().getName(), secretName, component, profile, current,
         EventSources.annotation(node, Labels.RENEW));
+  }
+
+  /**
+   * A node that keeps its own key: its certificates come from signed CSRs (CsrSigner); here
+   * they are only kept signed by the signing CA, re-signing the same public key after a
+   * rotation or at renewal time.
+   */
+  private Optional<Instant> external(ArrayNode node, IssuingView view, Context<ArrayNode> context,
+      ArrayNodeStatus status, EventRecorder events, Instant now) {
+    String name = node.getMetadata().getName();
+    Long generation = node.getMetadata().getGeneration();
+    LeafIssuer.Result peer = LeafIssuer.ensure(context, view, externalTarget(node, context, Names.peerSecret(name),
+        Labels.COMPONENT_PEER, view.peerProfile(node)), now);
+    if (peer == null) {
+      setNotIssued(status, generation, "WaitingForCSR", "keyProvider is External: approve a CertificateSigningRequest"
+          + " with signerName " + CsrSigner.SIGNER_PREFIX + node.getMetadata().getNamespace() + "." + view.arrayName(),
+          now);
+      return Optional.empty();
+    }
+    recordIssued(node, status, peer, view.signingGeneration(), events, now);
+    Instant next = peer.renewalTime();
+    boolean candidate = status.role == NodeRole.Primary || status.role == NodeRole.Candidate;
+    if (candidate) {
+      LeafIssuer.Result client = LeafIssuer.ensure(context, view, externalTarget(node, context,
+          Names.clientSecret(name), Labels.COMPONENT_CLIENT, view.clientProfile(node)), now);
+      if (client != null) {
+        status.clientCertificate = certificateStatus(client.secretName(), client.certificate(), client.renewalTime());
+        next = next.isBefore(client.renewalTime()) ? next : client.renewalTime();
+      }
+    } else {
+      status.clientCertificate = null;
+    }
+    return Optional.of(next);
+  }
+
+  private static LeafIssuer.Target externalTarget(ArrayNode node, Context<ArrayNode> context, String secretName,
+      String component, io.arraypki.operator.pki.LeafProfile profile) {
+    LeafIssuer.Target t = target(node, context, secretName, component, profile);
+    return new LeafIssuer.Target(t.owner(), t.node(), t.secretName(), t.component(), t.profile(), t.current(),
+        t.ownToken(), true);
   }
 
   /** A candidate's SSH key pair is made once and kept while it stays a candidate. */

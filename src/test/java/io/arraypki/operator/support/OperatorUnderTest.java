@@ -1,6 +1,9 @@
 package io.arraypki.operator.support;
 
 import io.arraypki.operator.reconciler.ClusterArrayReconciler;
+import io.arraypki.operator.reconciler.CsrSigner;
+import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.arraypki.operator.reconciler.NodeReconciler;
 import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
 import io.arraypki.operator.OperatorMain;
@@ -41,12 +44,18 @@ public final class OperatorUnderTest {
     return operator;
   }
 
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static void onlyOurSigner(ControllerConfigurationOverrider overrider) {
+    ((ControllerConfigurationOverrider<CertificateSigningRequest>) overrider).withGenericFilter(CsrSigner::ours);
+  }
+
   public static LocallyRunOperatorExtension start(Clock clock) {
     String crds = Commands.projectDir().resolve("crds").toString();
     return LocallyRunOperatorExtension.builder()
         .withKubernetesClient(LocalControlPlane.client())
         .withReconciler(new ClusterArrayReconciler(clock))
         .withReconciler(new NodeReconciler(clock))
+        .withReconciler(new CsrSigner(clock), OperatorUnderTest::onlyOurSigner)
         .withAdditionalCRD(
             crds + "/clusterarrays.arraypki.io.yaml",
             crds + "/nodes.arraypki.io.yaml",
