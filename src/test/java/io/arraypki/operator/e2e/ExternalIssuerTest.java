@@ -51,6 +51,14 @@ class ExternalIssuerTest {
     openssl("x509", "-req", "-in", "leaf.csr", "-CA", "int.crt", "-CAkey", "int.key", "-CAcreateserial",
         "-days", "30", "-out", "leaf.crt");
     Files.writeString(pki.resolve("expired.crt"), expiredIntermediate());
+    openssl("x509", "-req", "-in", "int.csr", "-CA", "root.crt", "-CAkey", "root.key", "-CAcreateserial",
+        "-days", "30", "-extfile", "ca.ext", "-out", "short.crt");
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650",
+        "-subj", "/O=Example Corp/CN=Example Root 2", "-keyout", "root2.key", "-out", "root2.crt");
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
+        "/O=Example Corp/CN=Example Array Intermediate 2", "-keyout", "int2.key", "-out", "int2.csr");
+    openssl("x509", "-req", "-in", "int2.csr", "-CA", "root2.crt", "-CAkey", "root2.key", "-CAcreateserial",
+        "-days", "1825", "-extfile", "ca.ext", "-out", "int2.crt");
   }
 
   /** The intermediate's key and name, signed by the root for 2020 only (OpenSSL 3.0 cannot backdate). */
@@ -150,6 +158,55 @@ class ExternalIssuerTest {
       assertThat(degraded.getReason()).isEqualTo("IssuerInvalid");
     });
     assertThat(Crl.leafPem(scenario.secret("corp-0-peer-tls"))).isEqualTo(before);
+  }
+
+  @Test
+  void anIssuerEndingBeforeALeafWouldCutsLeavesToItsEndWithAWarning() {
+    scenario.client().resource(issuerSecret("short-issuer", file("short.crt"), file("int.key"), file("root.crt")))
+        .inNamespace(scenario.ns()).create();
+    scenario.client().resource(arrayWithIssuer("short", "short-issuer")).create();
+    scenario.client().resource(Arrays.node(scenario.ns(), "short-0", "short")).create();
+    Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "short", 1);
+    var leaf = Pem.certificate(Crl.leafPem(scenario.secret("short-0-peer-tls")), "leaf");
+    var issuer = Pem.certificate(file("short.crt"), "issuer");
+    assertThat(leaf.getNotAfter()).isEqualTo(issuer.getNotAfter());
+    assertThat(scenario.client().v1().events().inNamespace(scenario.ns()).list().getItems())
+        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("IssuerEndsEarly"));
+  }
+
+  @Test
+  void changingTheIssuerSecretRotatesTrustingBothRootsUntilEveryMemberMoved() throws Exception {
+    scenario.client().resource(issuerSecret("moving-issuer", file("int.crt"), file("int.key"), file("root.crt")))
+        .inNamespace(scenario.ns()).create();
+    ClusterArray array = arrayWithIssuer("moving", "moving-issuer");
+    array.getSpec().rotation = new io.arraypki.operator.api.RotationSpec();
+    array.getSpec().rotation.trustPropagationDelay = "2s";
+    array.getSpec().rotation.overlap = "2s";
+    scenario.client().resource(array).create();
+    for (int i = 0; i < 2; i++) {
+      scenario.client().resource(Arrays.node(scenario.ns(), "moving-" + i, "moving")).create();
+    }
+    Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "moving", 2);
+    scenario.client().resource(issuerSecret("moving-issuer", file("int2.crt"), file("int2.key"), file("root2.crt")))
+        .inNamespace(scenario.ns()).update();
+    Waits.upTo(java.time.Duration.ofMinutes(2)).until(() -> scenario.status("moving").trustedCAs.size() == 2);
+    String bundle = SecretData.text(scenario.secret("moving-0-peer-tls"), "ca.crt").orElseThrow();
+    Waits.converge().until(() -> SecretData.text(scenario.secret("moving-0-peer-tls"), "ca.crt").orElseThrow()
+        .contains(file("root2.crt").trim()));
+    assertThat(bundle).contains(file("root.crt").trim());
+    Waits.upTo(java.time.Duration.ofMinutes(2)).untilAsserted(() -> {
+      var s = scenario.status("moving");
+      assertThat(s.ca.generation).isEqualTo(2L);
+      assertThat(s.rotation.reason.name()).isEqualTo("IssuerChanged");
+      assertThat(s.rotation.phase.name()).isEqualTo("Idle");
+      assertThat(SecretData.text(scenario.secret("moving-1-peer-tls"), "ca.crt").orElseThrow().trim())
+          .isEqualTo(file("root2.crt").trim());
+    });
+    Path leaf = Files.writeString(dir.resolve("moved.crt"), Pem.encode(
+        Pem.certificates(Crl.leafPem(scenario.secret("moving-1-peer-tls")), "chain").get(0)));
+    Path chain = Files.writeString(dir.resolve("chain2.crt"), file("int2.crt"));
+    assertThat(Commands.openssl("verify", "-CAfile", pki.resolve("root2.crt").toString(), "-untrusted",
+        chain.toString(), leaf.toString()).output()).contains(": OK");
   }
 
   static Stream<Arguments> badIssuers() {
