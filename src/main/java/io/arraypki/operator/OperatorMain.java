@@ -57,7 +57,8 @@ public final class OperatorMain {
           .withCloseClientOnStop(false);
       if (settings.leaderElection()) {
         o.withLeaderElectionConfiguration(
-            new LeaderElectionConfiguration(OperatorSettings.LEASE_NAME, settings.leaderElectionNamespace()));
+            new LeaderElectionConfiguration(OperatorSettings.LEASE_NAME, settings.leaderElectionNamespace(),
+                settings.identity()));
       }
       overrides.accept(o);
     });

@@ -11,6 +11,7 @@ public record OperatorSettings(
     int httpPort,
     boolean leaderElection,
     String leaderElectionNamespace,
+    String identity,
     int reconcileThreads,
     boolean jsonLogs) {
 
@@ -26,8 +27,21 @@ public record OperatorSettings(
         Integer.parseInt(env.getOrDefault("HTTP_PORT", "8080")),
         !"false".equalsIgnoreCase(env.getOrDefault("LEADER_ELECTION", "true")),
         env.getOrDefault("LEADER_ELECTION_NAMESPACE", podNamespace(env)),
+        identity(env),
         Integer.parseInt(env.getOrDefault("RECONCILE_THREADS", "16")),
         "json".equalsIgnoreCase(env.getOrDefault("LOG_FORMAT", "text")));
+  }
+
+  /**
+   * Who holds the lease: the pod's name in a pod (downward API), else host and process, so that
+   * two operators on one machine never share an identity.
+   */
+  private static String identity(Map<String, String> env) {
+    String pod = env.get("POD_NAME");
+    if (pod != null && !pod.isEmpty()) {
+      return pod;
+    }
+    return env.getOrDefault("HOSTNAME", "local") + "-" + ProcessHandle.current().pid();
   }
 
   /** In a pod the lease lives in the pod's namespace (downward API), else in "default". */

@@ -15,6 +15,12 @@ public final class OperatorProcess implements AutoCloseable {
   }
 
   public static OperatorProcess start(String namespace, Path log) throws IOException {
+    return start(namespace, log, java.util.Map.of("LEADER_ELECTION", "false"));
+  }
+
+  /** With more environment, such as leader election settings. */
+  public static OperatorProcess start(String namespace, Path log, java.util.Map<String, String> env)
+      throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
         "io.arraypki.operator.OperatorMain")
@@ -22,8 +28,8 @@ public final class OperatorProcess implements AutoCloseable {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().put("KUBECONFIG", LocalControlPlane.kubeconfig().toString());
     builder.environment().put("WATCH_NAMESPACES", namespace);
-    builder.environment().put("LEADER_ELECTION", "false");
     builder.environment().put("HTTP_PORT", "0");
+    builder.environment().putAll(env);
     return new OperatorProcess(builder.start());
   }
 
@@ -31,6 +37,10 @@ public final class OperatorProcess implements AutoCloseable {
   public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor();
+  }
+
+  public long pid() {
+    return process.pid();
   }
 
   public boolean alive() {

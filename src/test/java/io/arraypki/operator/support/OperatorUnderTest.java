@@ -38,7 +38,7 @@ public final class OperatorUnderTest {
    * empty caches, from the initial list of the informers.
    */
   public static Operator fresh(String namespace) {
-    OperatorSettings settings = new OperatorSettings(Set.of(namespace), 0, false, "default", 8, false);
+    OperatorSettings settings = new OperatorSettings(Set.of(namespace), 0, false, "default", "test", 8, false);
     Operator operator = OperatorMain.create(LocalControlPlane.client(), Clock.systemUTC(), settings, o -> {});
     operator.start();
     return operator;

@@ -1,0 +1,93 @@
+package io.arraypki.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.arraypki.operator.support.Arrays;
+import io.arraypki.operator.support.OperatorProcess;
+import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Scenario;
+import io.arraypki.operator.support.Waits;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two operator processes with leader election: only the leader writes; a killed leader is replaced. */
+class LeaderElectionTest {
+  private static Operator cleanup;
+
+  // Registered first so that its afterAll runs last: an operator removes finalizers at namespace deletion.
+  @RegisterExtension
+  @Order(1)
+  static AfterAllCallback stopCleanup = context -> cleanup.stop();
+
+  @RegisterExtension
+  @Order(2)
+  static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+
+  private final Scenario scenario = new Scenario(operator);
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void noOperatorButTheTwoUnderTest() {
+    operator.getOperator().stop();
+  }
+
+  private Lease lease() {
+    return scenario.client().leases().inNamespace(scenario.ns()).withName("arraypki-operator-leader").get();
+  }
+
+  @Test
+  void onlyTheLeaderWritesAndAKilledLeaderIsReplacedWithinTheLeaseDuration() throws Exception {
+    Map<String, String> env = Map.of("LEADER_ELECTION", "true", "LEADER_ELECTION_NAMESPACE", scenario.ns());
+    OperatorProcess first = OperatorProcess.start(scenario.ns(), dir.resolve("first.log"), env);
+    OperatorProcess second = OperatorProcess.start(scenario.ns(), dir.resolve("second.log"), env);
+    try {
+      Waits.converge().until(() -> lease() != null && lease().getSpec().getHolderIdentity() != null);
+      String leader = lease().getSpec().getHolderIdentity();
+      scenario.createArray("led", 3, "1s", "1s");
+      assertThat(caSecrets("led")).containsExactlyInAnyOrder("led-ca", "led-ca-g1");
+      assertThat(managers("led-ca-g1")).as("one writer").hasSize(1);
+
+      OperatorProcess leaderProcess = first.pid() == pidOf(leader) ? first : second;
+      OperatorProcess follower = leaderProcess == first ? second : first;
+      long killedAt = System.nanoTime();
+      leaderProcess.kill();
+      Waits.upTo(Duration.ofSeconds(60)).until(() -> !leader.equals(lease().getSpec().getHolderIdentity()));
+      Duration takeover = Duration.ofNanos(System.nanoTime() - killedAt);
+      assertThat(takeover).as("takeover within the 15 s lease plus a renew period").isLessThan(Duration.ofSeconds(30));
+      assertThat(follower.alive()).isTrue();
+
+      scenario.createArray("after", 2, "1s", "1s");
+      assertThat(caSecrets("after")).containsExactlyInAnyOrder("after-ca", "after-ca-g1");
+      assertThat(caSecrets("led")).as("no second CA").containsExactlyInAnyOrder("led-ca", "led-ca-g1");
+    } finally {
+      first.close();
+      second.close();
+      cleanup = OperatorUnderTest.fresh(scenario.ns());
+    }
+  }
+
+  private java.util.List<String> caSecrets(String array) {
+    return scenario.client().secrets().inNamespace(scenario.ns()).withLabel("arraypki.io/array", array)
+        .withLabel("arraypki.io/component", "ca").list().getItems().stream().map(s -> s.getMetadata().getName()).toList();
+  }
+
+  private java.util.List<String> managers(String secret) {
+    return Arrays.secret(scenario.client(), scenario.ns(), secret).getMetadata().getManagedFields().stream()
+        .map(f -> f.getManager()).distinct().toList();
+  }
+
+  /** Identities are host-pid when not in a pod. */
+  private static long pidOf(String identity) {
+    return Long.parseLong(identity.substring(identity.lastIndexOf('-') + 1));
+  }
+}
