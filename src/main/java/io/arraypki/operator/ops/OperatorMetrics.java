@@ -1,6 +1,12 @@
 package io.arraypki.operator.ops;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 
@@ -28,6 +34,43 @@ public final class OperatorMetrics {
   public static void rotationStep(String namespace, String array, String phase) {
     Counter.builder("arraypki_rotation_steps").description("CA rotation phase changes")
         .tags("namespace", namespace, "array", array, "phase", phase).register(registry()).increment();
+  }
+
+  /** Per certificate, cert-manager style: when it expires and when it will be renewed (epoch seconds). */
+  public static void certificate(String namespace, String array, String node, String kind, Instant notAfter,
+      Instant renewalTime) {
+    String key = namespace + "/" + array + "/" + node + "/" + kind;
+    CertificateTimes times = CERTIFICATES.computeIfAbsent(key, k -> register(namespace, array, node, kind));
+    times.expiration.set(notAfter.getEpochSecond());
+    times.renewal.set(renewalTime == null ? 0 : renewalTime.getEpochSecond());
+  }
+
+  /** A node's certificates are gone (deleted, offline, demoted): their series go too. */
+  public static void forget(String namespace, String node, String kind) {
+    CERTIFICATES.entrySet().removeIf(e -> {
+      boolean match = e.getKey().startsWith(namespace + "/") && e.getKey().endsWith("/" + node + "/" + kind);
+      if (match) {
+        registry().remove(e.getValue().expirationGauge);
+        registry().remove(e.getValue().renewalGauge);
+      }
+      return match;
+    });
+  }
+
+  private static final Map<String, CertificateTimes> CERTIFICATES = new ConcurrentHashMap<>();
+
+  private record CertificateTimes(AtomicLong expiration, AtomicLong renewal, Gauge expirationGauge,
+      Gauge renewalGauge) {}
+
+  private static CertificateTimes register(String namespace, String array, String node, String kind) {
+    AtomicLong expiration = new AtomicLong();
+    AtomicLong renewal = new AtomicLong();
+    Tags tags = Tags.of("namespace", namespace, "array", array, "node", node, "kind", kind);
+    Gauge e = Gauge.builder("arraypki_certificate_expiration_timestamp_seconds", expiration, AtomicLong::get)
+        .description("when the certificate expires").tags(tags).register(registry());
+    Gauge r = Gauge.builder("arraypki_certificate_renewal_timestamp_seconds", renewal, AtomicLong::get)
+        .description("when the certificate will be renewed").tags(tags).register(registry());
+    return new CertificateTimes(expiration, renewal, e, r);
   }
 
   public static void verifyProblem(String namespace, String array, String problem) {

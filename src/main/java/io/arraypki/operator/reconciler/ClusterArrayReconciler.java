@@ -235,6 +235,11 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         .filter(n -> n.getStatus() != null && Conditions.isTrue(n.getStatus().conditions, READY)).count();
     status.lastHandledRenewal = handledRenewals(array, status, facts, plan);
     status.observedGeneration = array.getMetadata().getGeneration();
+    if (status.ca != null && generations.containsKey(status.ca.generation)) {
+      X509Certificate signing = CaSecrets.read(generations.get(status.ca.generation)).certificate();
+      OperatorMetrics.certificate(namespace, name, "", "ca", signing.getNotAfter().toInstant(),
+          issuer.isPresent() ? null : LeafDecision.renewalTime(signing, settings.caRenewBefore()));
+    }
     long offline = facts.members().stream().filter(n -> !ArrayFacts.entitled(n)).count();
     setConditions(array, status, primary, generations.isEmpty(), offline, now);
     if (issuer.isPresent() && !issuer.get().valid()) {
@@ -294,6 +299,8 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     String name = Names.serviceSecret(array.getMetadata().getName());
     var result = LeafIssuer.ensure(context, view, new LeafIssuer.Target(array, null, name, Labels.COMPONENT_SERVICE,
         profile, facts.service(), null), now);
+    OperatorMetrics.certificate(array.getMetadata().getNamespace(), array.getMetadata().getName(), "", "service",
+        result.certificate().getNotAfter().toInstant(), result.renewalTime());
     if (result.issuedReason() != null) {
       events.normal(array, "ServiceCertificateIssued", "issued " + name + " for " + spec.commonName + " ("
           + result.issuedReason() + ")");

@@ -150,12 +150,14 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
     Secret secret = LeafSecrets.secret(new LeafSecrets.Placement(secretName, node.get(), arrayName, nodeName,
         server ? Labels.COMPONENT_PEER : Labels.COMPONENT_CLIENT, view.templateLabels(), view.templateAnnotations()),
         new LeafSecrets.Content(leaf.chainPem(), null, view.bundlePem(), Map.of()), annotations);
-    ObjectWriter.apply(context, secret, EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
-        secretName));
+    // The certificate goes on the CSR first, with the resourceVersion this reconcile saw: a second
+    // reconcile on a stale cache gets 409 there and never overwrites the node's Secret.
     CertificateSigningRequest patch = copyForStatus(csr);
     patch.getStatus().setCertificate(Base64.getEncoder().encodeToString(
         leaf.chainPem().getBytes(StandardCharsets.UTF_8)));
     context.getClient().resource(patch).updateStatus();
+    ObjectWriter.apply(context, secret, EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
+        secretName));
     events.normal(node.get(), "CSRSigned", "signed CertificateSigningRequest " + csr.getMetadata().getName()
         + " into " + secretName + " (CA generation " + view.signingGeneration() + ")");
     return UpdateControl.noUpdate();

@@ -194,6 +194,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
       }
     }
     NodeAccess.ensure(node, status, context);
+    recordMetrics(node, status);
     boolean ready = Conditions.isTrue(status.conditions, TRUST_VERIFIED)
         && Conditions.isTrue(status.conditions, CERTIFICATE_ISSUED)
         && (Conditions.isTrue(status.conditions, JOINED) || status.role == NodeRole.Standalone);
@@ -386,6 +387,23 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         .filter(a -> EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, a).isPresent());
   }
 
+  /** Expiry and renewal times of what the node holds now, for alerts on /metrics. */
+  private static void recordMetrics(ArrayNode node, ArrayNodeStatus status) {
+    String ns = node.getMetadata().getNamespace();
+    String name = node.getMetadata().getName();
+    String array = node.getSpec().array == null ? "" : node.getSpec().array;
+    for (var entry : java.util.Map.of("peer", Optional.ofNullable(status.peerCertificate),
+        "client", Optional.ofNullable(status.clientCertificate)).entrySet()) {
+      if (entry.getValue().isPresent()) {
+        var c = entry.getValue().get();
+        OperatorMetrics.certificate(ns, array, name, entry.getKey(), Instant.parse(c.notAfter),
+            c.renewalTime == null ? null : Instant.parse(c.renewalTime));
+      } else {
+        OperatorMetrics.forget(ns, name, entry.getKey());
+      }
+    }
+  }
+
   /** Deleting a node: its array revokes and removes its Secrets; then the finalizer goes. */
   @Override
   public DeleteControl cleanup(ArrayNode node, Context<ArrayNode> context) {
@@ -401,6 +419,8 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
       return DeleteControl.noFinalizerRemoval();
     }
     own.forEach(s -> ObjectWriter.delete(context, s));
+    OperatorMetrics.forget(namespace, name, "peer");
+    OperatorMetrics.forget(namespace, name, "client");
     return DeleteControl.defaultDelete();
   }
 

@@ -115,6 +115,18 @@ class PeerCertificatesTest {
       assertThat(member.getStatus().peerCertificate.renewalTime).isNotNull();
     }
     assertThat(Arrays.get(client, ns, "node-a").getStatus().role.name()).isEqualTo("Primary");
+    ArrayNode a = Arrays.get(client, ns, "node-a");
+    var expiration = OperatorUnderTest.METRICS.find("arraypki_certificate_expiration_timestamp_seconds")
+        .tag("namespace", ns).tag("array", "sgd").tag("node", "node-a").tag("kind", "peer").gauge();
+    assertThat(expiration.value()).isEqualTo((double) java.time.Instant.parse(a.getStatus().peerCertificate.notAfter)
+        .getEpochSecond());
+    var renewal = OperatorUnderTest.METRICS.find("arraypki_certificate_renewal_timestamp_seconds")
+        .tag("namespace", ns).tag("array", "sgd").tag("node", "node-a").tag("kind", "peer").gauge();
+    assertThat(renewal.value()).isEqualTo((double) java.time.Instant.parse(a.getStatus().peerCertificate.renewalTime)
+        .getEpochSecond());
+    assertThat(OperatorUnderTest.METRICS.find("arraypki_certificate_expiration_timestamp_seconds")
+        .tag("namespace", ns).tag("array", "sgd").tag("kind", "ca").gauge().value())
+        .isEqualTo((double) caCert.getNotAfter().toInstant().getEpochSecond());
   }
 
   @Test
