@@ -10,8 +10,11 @@ STATE=${ARRAYPKI_CACHE:-$HOME/.cache/arraypki}/demo
 mkdir -p "$STATE"
 
 stop_operator() {
-  if [ -f "$STATE/operator.pid" ] && kill -0 "$(cat "$STATE/operator.pid")" 2>/dev/null; then
-    kill "$(cat "$STATE/operator.pid")"
+  local pid i
+  if [ -f "$STATE/operator.pid" ] && pid=$(cat "$STATE/operator.pid") && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true # a shutdown that hangs must not leave a second operator running
   fi
   rm -f "$STATE/operator.pid"
 }

@@ -35,14 +35,32 @@ public final class OperatorMain {
     Operator operator = create(client, Clock.systemUTC(), settings,
         o -> o.withMetrics(MicrometerMetrics.newMicrometerMetricsBuilder(metrics).notCollectingMetricsPerResource().build()));
     HealthServer health = HealthServer.start(settings.httpPort(), operator, metrics);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      operator.stop();
-      health.stop();
-    }));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(operator, health)));
     operator.start();
     LOG.info("arraypki-operator started; watching {}",
         settings.watchNamespaces().isEmpty() ? "all namespaces" : settings.watchNamespaces());
   }
+
+  /**
+   * On SIGTERM: stop within a bounded time, then halt. JOSDK's leader election calls
+   * System.exit when it stops leading, which inside a shutdown hook would wait forever.
+   */
+  private static void stop(Operator operator, HealthServer health) {
+    Thread stopping = new Thread(operator::stop, "operator-stop");
+    stopping.setDaemon(true);
+    stopping.start();
+    try {
+      stopping.join(STOP_TIMEOUT_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    health.stop();
+    LOG.info("arraypki-operator stopped");
+    org.apache.logging.log4j.LogManager.shutdown();
+    Runtime.getRuntime().halt(0);
+  }
+
+  private static final long STOP_TIMEOUT_MILLIS = 10_000;
 
   public static KubernetesClient client() {
     return new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
