@@ -8,17 +8,18 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public class X509Subject {
   @Size(max = 16)
-  public List<String> organizations;
+  public List<@Size(min = 1, max = 64) String> organizations;
 
   @Size(max = 16)
-  public List<String> organizationalUnits;
+  public List<@Size(min = 1, max = 64) String> organizationalUnits;
+
+  /** ISO 3166 two-letter codes, as X.509 requires. */
+  @Size(max = 16)
+  public List<@Size(min = 2, max = 2) String> countries;
 
   @Size(max = 16)
-  public List<String> countries;
+  public List<@Size(min = 1, max = 128) String> localities;
 
   @Size(max = 16)
-  public List<String> localities;
-
-  @Size(max = 16)
-  public List<String> provinces;
+  public List<@Size(min = 1, max = 128) String> provinces;
 }
