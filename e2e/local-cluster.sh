@@ -254,18 +254,37 @@ start_controller_manager() {
 
 # Writes only (create/update/patch/delete) of everything but events and leases, so that the
 # benchmark can count what the operator wrote.
+# Every write is logged (the benchmark counts them); Events and the arraypki.io objects with their
+# request bodies, so that the secrets-hygiene audit can read every Event and status ever written;
+# every request of the operator run under the chart's ServiceAccount (e2e/operator-as-serviceaccount.sh),
+# watches from their start, so that a test can show each rule of its ClusterRole is used.
 write_audit_policy() {
-  cat > "$STATE_DIR/audit-policy.yaml" <<'POLICY'
+  local policy="$STATE_DIR/audit-policy.yaml" new
+  new=$(cat <<'POLICY'
 apiVersion: audit.k8s.io/v1
 kind: Policy
-omitStages: [RequestReceived, ResponseStarted, Panic]
+omitStages: [RequestReceived, Panic]
 rules:
+- level: Request
+  verbs: [create, update, patch]
+  resources: [{group: "", resources: [events]}, {group: events.k8s.io, resources: [events]}, {group: arraypki.io}]
+- level: Metadata
+  users: ["system:serviceaccount:arraypki-least-privilege:arraypki-operator"]
 - level: None
-  resources: [{group: coordination.k8s.io, resources: [leases]}, {group: "", resources: [events]}, {group: events.k8s.io, resources: [events]}]
+  resources: [{group: coordination.k8s.io, resources: [leases]}]
 - level: Metadata
   verbs: [create, update, patch, delete, deletecollection]
+  omitStages: [ResponseStarted]
 - level: None
 POLICY
+)
+  if [ -f "$policy" ] && [ "$(cat "$policy")" != "$new" ] && pid_alive kube-apiserver; then
+    log "audit policy changed: restarting kube-apiserver"
+    printf '%s\n' "$new" > "$policy"
+    stop_process kube-apiserver
+    return
+  fi
+  printf '%s\n' "$new" > "$policy"
 }
 
 # The field manager is Fabric8's default because the Java tests (JOSDK's LocallyRunOperatorExtension)

@@ -66,6 +66,22 @@ public final class LeafSecrets {
     }
   }
 
+  public static final String CERTIFICATE_UNREADABLE = "CertificateUnreadable";
+  public static final String KEY_MISMATCH = "KeyMismatch";
+
+  /**
+   * What is wrong with an issued Secret someone edited: CertificateUnreadable (tls.crt deleted or
+   * not a certificate) or KeyMismatch (tls.key deleted, unreadable or not the certificate's key);
+   * empty when it is whole. {@code keyHeldHere} is false for nodes that keep their own key.
+   */
+  public static Optional<String> damage(Secret secret, boolean keyHeldHere) {
+    Optional<X509Certificate> certificate = leaf(secret);
+    if (certificate.isEmpty()) {
+      return Optional.of(CERTIFICATE_UNREADABLE);
+    }
+    return keyHeldHere && !holdsKeyOf(secret, certificate.get()) ? Optional.of(KEY_MISMATCH) : Optional.empty();
+  }
+
   /** Whether tls.key is the private key of {@code certificate}. */
   public static boolean holdsKeyOf(Secret secret, X509Certificate certificate) {
     try {

@@ -1,5 +1,7 @@
 package io.arraypki.operator.pki;
 
+import java.security.DrbgParameters;
+import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
 import java.security.SecureRandom;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -10,9 +12,26 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  */
 public final class Crypto {
   public static final Provider PROVIDER = new BouncyCastleProvider();
-  private static final SecureRandom RANDOM = new SecureRandom();
+  /** Security strength of the random source keys and serial numbers come from, in bits. */
+  public static final int RANDOM_STRENGTH = 256;
+
+  private static final SecureRandom RANDOM = strongestRandom();
 
   private Crypto() {}
+
+  /**
+   * The JDK's NIST SP 800-90A DRBG at its highest strength (256 bits), seeded from the operating
+   * system: a stated strength that covers P-384 and RSA-4096 keys, where the platform default
+   * (NativePRNG mixed with SHA1PRNG) states none.
+   */
+  private static SecureRandom strongestRandom() {
+    try {
+      return SecureRandom.getInstance("DRBG",
+          DrbgParameters.instantiation(RANDOM_STRENGTH, DrbgParameters.Capability.RESEED_ONLY, null));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("no 256-bit DRBG in this JDK", e);
+    }
+  }
 
   public static SecureRandom random() {
     return RANDOM;

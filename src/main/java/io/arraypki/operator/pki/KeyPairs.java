@@ -26,7 +26,10 @@ public final class KeyPairs {
           String curve = spec.size() == 384 ? "secp384r1" : "secp256r1";
           generator.initialize(new ECGenParameterSpec(curve), Crypto.random());
         }
-        default -> generator = KeyPairGenerator.getInstance("Ed25519", Crypto.PROVIDER);
+        default -> {
+          generator = KeyPairGenerator.getInstance("Ed25519", Crypto.PROVIDER);
+          generator.initialize(255, Crypto.random());
+        }
       }
       return generator.generateKeyPair();
     } catch (GeneralSecurityException e) {

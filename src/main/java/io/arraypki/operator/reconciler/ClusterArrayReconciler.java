@@ -301,10 +301,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         profile, facts.service(), null), now);
     OperatorMetrics.certificate(array.getMetadata().getNamespace(), array.getMetadata().getName(), "", "service",
         result.certificate().getNotAfter().toInstant(), result.renewalTime());
-    if (result.issuedReason() != null) {
-      events.normal(array, "ServiceCertificateIssued", "issued " + name + " for " + spec.commonName + " ("
-          + result.issuedReason() + ")");
-    }
+    result.announce(events, array, "ServiceCertificateIssued", name + " for " + spec.commonName);
     return Optional.of(result.renewalTime());
   }
 

@@ -1,5 +1,6 @@
 package io.arraypki.operator.reconciler;
 
+import io.arraypki.operator.k8s.EventRecorder;
 import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.LeafSecrets;
 import io.arraypki.operator.k8s.ObjectWriter;
@@ -9,6 +10,7 @@ import io.arraypki.operator.pki.LeafDecision;
 import io.arraypki.operator.pki.LeafProfile;
 import io.arraypki.operator.pki.Pem;
 import io.arraypki.operator.pki.Revocation;
+import io.arraypki.operator.pki.SerialNumbers;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -44,14 +46,34 @@ final class LeafIssuer {
     }
   }
 
-  record Result(String secretName, X509Certificate certificate, Instant renewalTime, String issuedReason) {}
+  /**
+   * @param issuedReason why a certificate was issued in this reconcile, null when it was kept
+   * @param repaired the Secret had been damaged by an edit (issuedReason says how)
+   */
+  record Result(String secretName, X509Certificate certificate, Instant renewalTime, String issuedReason,
+      boolean repaired) {
+
+    /** A Normal Event for an issue, a Warning SecretRepaired for a repair; none when nothing was issued. */
+    void announce(EventRecorder events, HasMetadata about, String issuedEvent, String what) {
+      if (issuedReason == null) {
+        return;
+      }
+      String serial = SerialNumbers.format(certificate.getSerialNumber());
+      if (repaired) {
+        events.warning(about, "SecretRepaired", secretName + " was damaged (" + issuedReason + "): issued " + what
+            + " " + serial + " anew");
+      } else {
+        events.normal(about, issuedEvent, "issued " + what + " " + serial + " (" + issuedReason + ")");
+      }
+    }
+  }
 
   static <P extends HasMetadata> Result ensure(Context<P> context, IssuingView view, Target target, Instant now) {
     Optional<Secret> current = target.current();
     // A certificate whose key is gone or is not its own counts as no certificate at all; a key
     // the node keeps itself is never here to check.
-    X509Certificate currentCert = current.flatMap(LeafSecrets::leaf)
-        .filter(cert -> target.externalKey() || LeafSecrets.holdsKeyOf(current.get(), cert)).orElse(null);
+    Optional<String> damage = current.flatMap(secret -> LeafSecrets.damage(secret, !target.externalKey()));
+    X509Certificate currentCert = damage.isPresent() ? null : current.flatMap(LeafSecrets::leaf).orElse(null);
     if (target.externalKey() && currentCert == null) {
       return null; // nothing to re-sign until the node's first CSR is signed
     }
@@ -90,7 +112,7 @@ final class LeafIssuer {
     ObjectWriter.apply(context, desired, current);
     return new Result(target.secretName(), leaf.certificate(),
         LeafDecision.renewalTime(leaf.certificate(), target.profile().renewBefore()),
-        decision.issue() ? decision.reason() : null);
+        decision.issue() ? damage.orElse(decision.reason()) : null, decision.issue() && damage.isPresent());
   }
 
   /**

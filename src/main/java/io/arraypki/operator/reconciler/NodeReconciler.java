@@ -223,11 +223,18 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     }
     LeafIssuer.Result peer = LeafIssuer.ensure(context, view,
         target(node, context, Names.peerSecret(name), Labels.COMPONENT_PEER, view.peerProfile(node)), now);
-    recordIssued(node, status, peer, view.signingGeneration(), events, now);
     status.lastHandledRenewal = EventSources.annotation(node, Labels.RENEW);
     if (view.keystores().problem() != null) {
-      setNotIssued(status, generation, "KeystorePasswordMissing", view.keystores().problem()
-          + ": the certificates are issued without keystores", now);
+      boolean newProblem = !Conditions.find(status.conditions, CERTIFICATE_ISSUED)
+          .map(c -> KEYSTORE_PASSWORD_MISSING.equals(c.getReason())).orElse(false);
+      String message = view.keystores().problem() + ": the certificates are issued without keystores";
+      recordIssued(node, status, peer, view.signingGeneration(), events, now, false);
+      setNotIssued(status, generation, KEYSTORE_PASSWORD_MISSING, message, now);
+      if (newProblem) {
+        events.warning(node, KEYSTORE_PASSWORD_MISSING, message);
+      }
+    } else {
+      recordIssued(node, status, peer, view.signingGeneration(), events, now, true);
     }
     Instant next = peer.renewalTime();
     boolean candidate = status.role == NodeRole.Primary || status.role == NodeRole.Candidate;
@@ -239,9 +246,8 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
       status.clientCertificate = certificateStatus(client.secretName(), client.certificate(), client.renewalTime());
       if (client.issuedReason() != null) {
         OperatorMetrics.issued(node.getMetadata().getNamespace(), view.arrayName(), "client");
-        events.normal(node, "ClientCertificateIssued", "issued client certificate "
-            + status.clientCertificate.serialNumber + " (" + client.issuedReason() + ")");
       }
+      client.announce(events, node, "ClientCertificateIssued", "client certificate");
       next = next.isBefore(client.renewalTime()) ? next : client.renewalTime();
     } else {
       status.clientCertificate = null;
@@ -285,7 +291,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
           now);
       return Optional.empty();
     }
-    recordIssued(node, status, peer, view.signingGeneration(), events, now);
+    recordIssued(node, status, peer, view.signingGeneration(), events, now, true);
     Instant next = peer.renewalTime();
     boolean candidate = status.role == NodeRole.Primary || status.role == NodeRole.Candidate;
     if (candidate) {
@@ -340,7 +346,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         "trusts its own CA " + status.caFingerprint, generation, now);
     LeafIssuer.Result peer = LeafIssuer.ensure(context, view,
         target(node, context, Names.peerSecret(name), Labels.COMPONENT_PEER, view.peerProfile(node)), now);
-    recordIssued(node, status, peer, 1, events, now);
+    recordIssued(node, status, peer, 1, events, now, true);
     status.lastHandledRenewal = EventSources.annotation(node, Labels.RENEW);
     return peer.renewalTime();
   }
@@ -360,18 +366,29 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     return stored;
   }
 
+  /** @param setCondition false when another problem decides the CertificateIssued condition */
   private static void recordIssued(ArrayNode node, ArrayNodeStatus status, LeafIssuer.Result peer,
-      long signingGeneration, EventRecorder events, Instant now) {
+      long signingGeneration, EventRecorder events, Instant now, boolean setCondition) {
     status.peerCertificate = certificateStatus(peer.secretName(), peer.certificate(), peer.renewalTime());
-    status.conditions = Conditions.set(status.conditions, CERTIFICATE_ISSUED, true, "Issued",
-        "peer certificate " + status.peerCertificate.serialNumber + " signed by CA generation " + signingGeneration,
-        node.getMetadata().getGeneration(), now);
+    // The condition tells how the certificate held now came to be ("Repaired" after an edit
+    // damaged the Secret) and stays as it is while that certificate is held.
+    String reason = peer.repaired() ? "Repaired" : "Issued";
+    String message = "peer certificate " + status.peerCertificate.serialNumber + " signed by CA generation "
+        + signingGeneration + (peer.repaired() ? " after " + peer.secretName() + " was damaged ("
+            + peer.issuedReason() + ")" : "");
+    boolean sameCertificate = peer.issuedReason() == null && Conditions.find(status.conditions, CERTIFICATE_ISSUED)
+        .map(c -> Conditions.TRUE.equals(c.getStatus()) && c.getMessage() != null
+            && c.getMessage().startsWith("peer certificate "
+            + status.peerCertificate.serialNumber + " ")).orElse(false);
+    if (setCondition && !sameCertificate) {
+      status.conditions = Conditions.set(status.conditions, CERTIFICATE_ISSUED, true, reason, message,
+          node.getMetadata().getGeneration(), now);
+    }
     if (peer.issuedReason() != null) {
       OperatorMetrics.issued(node.getMetadata().getNamespace(), node.getSpec().array == null ? "" : node.getSpec().array,
           "peer");
-      events.normal(node, "CertificateIssued", "issued peer certificate " + status.peerCertificate.serialNumber
-          + " (" + peer.issuedReason() + ")");
     }
+    peer.announce(events, node, "CertificateIssued", "peer certificate");
   }
 
   /**
@@ -423,6 +440,8 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     OperatorMetrics.forget(namespace, name, "client");
     return DeleteControl.defaultDelete();
   }
+
+  private static final String KEYSTORE_PASSWORD_MISSING = "KeystorePasswordMissing";
 
   private static void setNotIssued(ArrayNodeStatus status, Long generation, String reason, String message,
       Instant now) {

@@ -7,12 +7,13 @@ import java.util.HashSet;
 import java.util.Set;
 
 /** Reads candidate-map.json (the CandidateMap's spec as JSON): the allowed client digests. */
-final class CandidateMapFile {
+public final class CandidateMapFile {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private CandidateMapFile() {}
 
-  static Set<String> digests(byte[] json) {
+  /** The certificate digests of the map; IllegalStateException when the file is not JSON. */
+  public static Set<String> digests(byte[] json) {
     try {
       JsonNode entries = JSON.readTree(json).path("entries");
       Set<String> digests = new HashSet<>();

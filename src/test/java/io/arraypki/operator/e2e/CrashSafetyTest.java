@@ -21,6 +21,7 @@ import java.util.List;
 import io.javaoperatorsdk.operator.Operator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * kube-apiserver restarting in the middle of it: it completes, exactly one new CA exists, and no
  * member is left without a valid certificate.
  */
+@Tag(OperatorUnderTest.IN_PROCESS_ONLY)
 class CrashSafetyTest {
   /** The operator that runs now; each test stops it and starts others, as crashes would. */
   private static Operator current;
@@ -42,7 +44,7 @@ class CrashSafetyTest {
 
   @RegisterExtension
   @Order(2)
-  static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  static LocallyRunOperatorExtension operator = OperatorUnderTest.inProcess();
 
   @TempDir Path dir;
 

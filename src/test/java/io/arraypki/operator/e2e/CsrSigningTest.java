@@ -16,7 +16,7 @@ import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestBuilder;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** CSR signing for nodes that keep their key: the operator as a Kubernetes certificate signer. */
 class CsrSigningTest {
-  @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  @RegisterExtension static AbstractOperatorExtension operator = OperatorUnderTest.start();
   private static final Scenario scenario = new Scenario(operator);
   @TempDir static Path keys;
 

@@ -16,7 +16,7 @@ import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Bring your own CA: an organisation's root and intermediate (made here with openssl). */
 class ExternalIssuerTest {
-  @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  @RegisterExtension static AbstractOperatorExtension operator = OperatorUnderTest.start();
   private final Scenario scenario = new Scenario(operator);
   @TempDir static Path pki;
   @TempDir Path dir;

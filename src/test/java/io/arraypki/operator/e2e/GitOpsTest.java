@@ -7,7 +7,7 @@ import io.arraypki.operator.support.LocalControlPlane;
 import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.Scenario;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Re-applying the same YAML, as GitOps tools do, changes nothing, and a quiet array is written to by no one. */
 class GitOpsTest {
-  @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  @RegisterExtension static AbstractOperatorExtension operator = OperatorUnderTest.start();
   private final Scenario scenario = new Scenario(operator);
 
   static final String YAML = """

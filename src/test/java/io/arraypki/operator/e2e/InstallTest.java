@@ -2,9 +2,12 @@ package io.arraypki.operator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.LocalControlPlane;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -21,6 +24,7 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,6 +33,7 @@ import org.junit.jupiter.api.Test;
  * and kubectl against the real local control plane. No pod runs there (no scheduler, no
  * kubelet): what is checked is that the API server accepts and stores every object.
  */
+@Tag(OperatorUnderTest.INSTALLS_OPERATOR)
 class InstallTest {
   private static final Path PROJECT = Commands.projectDir();
   private static final Path CHART = PROJECT.resolve("charts/arraypki-operator");
@@ -88,6 +93,29 @@ class InstallTest {
           "customresourcedefinition.apiextensions.k8s.io/clusterarrays.arraypki.io",
           "customresourcedefinition.apiextensions.k8s.io/nodes.arraypki.io",
           "customresourcedefinition.apiextensions.k8s.io/candidatemaps.arraypki.io");
+    } finally {
+      deleteNamespace(ns);
+    }
+  }
+
+  @Test
+  void theKindRunsValuesDeployTheLocallyLoadedImageAndAreAcceptedByTheApiServer() {
+    String ns = uniqueName("arraypki-kind");
+    LocalControlPlane.kubectl(null, "create", "namespace", ns).orFail("create namespace " + ns);
+    try {
+      String rendered = helm("template", "arraypki-operator", CHART_ARG, "--namespace", ns,
+          "--values", PROJECT.resolve("e2e/kind/values.yaml").toString()).orFail("helm template").output();
+      Deployment deployment = parse(rendered).stream().filter(Deployment.class::isInstance)
+          .map(Deployment.class::cast).findFirst().orElseThrow();
+
+      // e2e/kind/run.sh loads this image into Kind and waits for this Deployment by name
+      assertThat(deployment.getMetadata().getName()).isEqualTo("arraypki-operator");
+      Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+      assertThat(container.getImage()).isEqualTo("arraypki-operator:e2e");
+      assertThat(container.getImagePullPolicy()).isEqualTo("Never");
+      Commands.Result apply = LocalControlPlane.kubectl(rendered, "apply", "--dry-run=server", "-n", ns, "-f", "-");
+      assertThat(apply.exitCode()).as(apply.output()).isZero();
+      assertThat(apply.output()).contains("deployment.apps/arraypki-operator created (server dry run)");
     } finally {
       deleteNamespace(ns);
     }
@@ -182,17 +210,19 @@ class InstallTest {
         .flatMap(r -> r.getRules().stream()).map(InstallTest::describe).toList();
 
     assertThat(clusterRules).containsExactlyInAnyOrder(
-        "arraypki.io candidatemaps,clusterarrays,nodes [] create,get,list,patch,update,watch",
-        "arraypki.io candidatemaps/status,clusterarrays/status,nodes/status [] get,patch,update",
-        " secrets [] create,delete,get,list,patch,update,watch",
-        " configmaps [] create,get,list,patch,update,watch",
-        " events [] create,patch",
-        "rbac.authorization.k8s.io rolebindings,roles [] create,delete,get,list,patch,update,watch",
-        "certificates.k8s.io certificatesigningrequests [] get,list,watch",
-        "certificates.k8s.io certificatesigningrequests/status [] patch,update",
+        "arraypki.io clusterarrays [] list,watch",
+        "arraypki.io nodes [] get,list,patch,watch",
+        "arraypki.io candidatemaps [] create,list,patch,watch",
+        "arraypki.io candidatemaps/status,clusterarrays/status,nodes/status [] patch",
+        " secrets [] create,delete,get,list,patch,watch",
+        " configmaps [] create,list,patch,watch",
+        " events [] create",
+        "rbac.authorization.k8s.io rolebindings,roles [] create,delete,list,patch,watch",
+        "certificates.k8s.io certificatesigningrequests [] list,watch",
+        "certificates.k8s.io certificatesigningrequests/status [] update",
         "certificates.k8s.io signers [clusterarrays.arraypki.io/*] sign",
         "authorization.k8s.io selfsubjectrulesreviews [] create");
-    assertThat(roleRules).containsExactly("coordination.k8s.io leases [] create,get,list,patch,update,watch");
+    assertThat(roleRules).containsExactly("coordination.k8s.io leases [] create,get,patch,update");
   }
 
   // ---------------------------------------------------------------- helpers

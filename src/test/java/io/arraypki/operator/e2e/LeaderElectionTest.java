@@ -15,12 +15,14 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Two operator processes with leader election: only the leader writes; a killed leader is replaced. */
+@Tag(OperatorUnderTest.IN_PROCESS_ONLY)
 class LeaderElectionTest {
   private static Operator cleanup;
 
@@ -31,7 +33,7 @@ class LeaderElectionTest {
 
   @RegisterExtension
   @Order(2)
-  static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  static LocallyRunOperatorExtension operator = OperatorUnderTest.inProcess();
 
   private final Scenario scenario = new Scenario(operator);
   @TempDir Path dir;

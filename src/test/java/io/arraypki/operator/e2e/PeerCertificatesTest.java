@@ -19,18 +19,19 @@ import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.PemFiles;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The first vertical slice: an array's CA and verifiable peer certificates for its members. */
 class PeerCertificatesTest {
-  @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  @RegisterExtension static AbstractOperatorExtension operator = OperatorUnderTest.start();
   @TempDir Path dir;
 
   static final String YAML = """
@@ -115,6 +116,15 @@ class PeerCertificatesTest {
       assertThat(member.getStatus().peerCertificate.renewalTime).isNotNull();
     }
     assertThat(Arrays.get(client, ns, "node-a").getStatus().role.name()).isEqualTo("Primary");
+  }
+
+  @Test
+  @Tag(OperatorUnderTest.IN_PROCESS_ONLY)
+  void expirationAndRenewalGaugesShowTheTimesOfStatusAndTheCa() {
+    KubernetesClient client = operator.getKubernetesClient();
+    String ns = operator.getNamespace();
+    X509Certificate caCert = Pem.certificate(
+        SecretData.text(Arrays.secret(client, ns, "sgd-ca"), "tls.crt").orElseThrow(), "ca");
     ArrayNode a = Arrays.get(client, ns, "node-a");
     var expiration = OperatorUnderTest.METRICS.find("arraypki_certificate_expiration_timestamp_seconds")
         .tag("namespace", ns).tag("array", "sgd").tag("node", "node-a").tag("kind", "peer").gauge();

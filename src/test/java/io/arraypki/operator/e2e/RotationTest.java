@@ -17,7 +17,7 @@ import io.arraypki.operator.support.SimulatedArray;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** DESIGN.md section 6: a new CA for a new primary, re-signing every member without an outage. */
 class RotationTest {
-  @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  @RegisterExtension static AbstractOperatorExtension operator = OperatorUnderTest.start();
   @TempDir Path dir;
 
   private final Scenario scenario = new Scenario(operator);

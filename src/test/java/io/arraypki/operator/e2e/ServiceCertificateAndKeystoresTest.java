@@ -20,7 +20,7 @@ import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** DESIGN.md section 5: the shared load-balancer certificate, and keystores for JVM members. */
 class ServiceCertificateAndKeystoresTest {
-  @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();
+  @RegisterExtension static AbstractOperatorExtension operator = OperatorUnderTest.start();
   private final Scenario scenario = new Scenario(operator);
   @TempDir Path dir;
 

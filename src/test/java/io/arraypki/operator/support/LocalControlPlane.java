@@ -14,14 +14,25 @@ import java.util.Map;
 /**
  * The real control plane the tests run against: started (or reused) once per JVM through
  * {@code e2e/local-cluster.sh up}, the same script the demo and the benchmark use. There is no
- * mock: if the control plane cannot be provisioned, every test that needs it fails.
+ * mock: if the control plane cannot be provisioned, every test that needs it fails. With
+ * {@code -Darraypki.kubeconfig=<file>} it is that cluster instead, and kubectl the one on PATH.
  */
 public final class LocalControlPlane {
+  /** Set (by e2e/kind/run.sh) to run the tests against another cluster, such as Kind's. */
+  private static final String KUBECONFIG_PROPERTY = "arraypki.kubeconfig";
+
   private static Path kubeconfig;
+
+  private static boolean otherCluster() {
+    return !System.getProperty(KUBECONFIG_PROPERTY, "").isBlank();
+  }
 
   private LocalControlPlane() {}
 
   public static synchronized Path kubeconfig() {
+    if (kubeconfig == null && otherCluster()) {
+      kubeconfig = Path.of(System.getProperty(KUBECONFIG_PROPERTY));
+    }
     if (kubeconfig == null) {
       Path script = Commands.projectDir().resolve("e2e/local-cluster.sh");
       Commands.run(List.of("bash", script.toString(), "up"), null, Map.of(), 3600).orFail("e2e/local-cluster.sh up");
@@ -45,7 +56,7 @@ public final class LocalControlPlane {
   /** kubectl of the pinned version against the control plane. */
   public static Commands.Result kubectl(String stdin, String... args) {
     List<String> command = new ArrayList<>();
-    command.add(binDir().resolve("kubectl").toString());
+    command.add(otherCluster() ? "kubectl" : binDir().resolve("kubectl").toString());
     command.add("--kubeconfig");
     command.add(kubeconfig().toString());
     command.addAll(List.of(args));

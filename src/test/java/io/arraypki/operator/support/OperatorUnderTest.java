@@ -5,6 +5,7 @@ import io.arraypki.operator.reconciler.CsrSigner;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.arraypki.operator.reconciler.NodeReconciler;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
 import io.arraypki.operator.OperatorMain;
 import io.arraypki.operator.ops.OperatorSettings;
@@ -15,9 +16,14 @@ import java.time.Clock;
 import java.util.Set;
 
 /**
- * The operator, run in the test JVM against the local control plane, with one namespace per test
- * class (JOSDK's LocallyRunOperatorExtension). Register it as a static field:
- * {@code @RegisterExtension static LocallyRunOperatorExtension operator = OperatorUnderTest.start();}
+ * The operator the end-to-end tests drive, with one namespace per test class. By default it runs in
+ * the test JVM against the local control plane (JOSDK's LocallyRunOperatorExtension). With
+ * {@code -Darraypki.operator=deployed} the tests drive an operator already running in the cluster
+ * (installed by {@code helm install}, as {@code e2e/kind/run.sh} does) and only create and delete
+ * their namespaces ({@link DeployedOperator}). Register it as a static field:
+ * {@code @RegisterExtension static AbstractOperatorExtension operator = OperatorUnderTest.start();}
+ * Tests that need the operator in this JVM (to stop it or read its meters) carry
+ * {@link #IN_PROCESS_ONLY} and are skipped against a deployed operator.
  */
 public final class OperatorUnderTest {
   /** The operator's counters, as /metrics would show them, for tests to read. */
@@ -27,10 +33,24 @@ public final class OperatorUnderTest {
     Metrics.addRegistry(METRICS);
   }
 
+  /** Tag of tests that stop the in-process operator or read its meters. */
+  public static final String IN_PROCESS_ONLY = "in-process-operator";
+
+  /** Tag of tests that install an operator of their own (a second one beside a deployed one). */
+  public static final String INSTALLS_OPERATOR = "installs-operator";
+
   private OperatorUnderTest() {}
 
-  public static LocallyRunOperatorExtension start() {
-    return start(Clock.systemUTC());
+  /** True when the tests drive an operator deployed in the cluster, not one in this JVM. */
+  public static boolean deployed() {
+    return "deployed".equals(System.getProperty("arraypki.operator", "local"));
+  }
+
+  public static AbstractOperatorExtension start() {
+    if (deployed()) {
+      return new DeployedOperator(LocalControlPlane.client());
+    }
+    return inProcess();
   }
 
   /**
@@ -49,7 +69,9 @@ public final class OperatorUnderTest {
     ((ControllerConfigurationOverrider<CertificateSigningRequest>) overrider).withGenericFilter(CsrSigner::ours);
   }
 
-  public static LocallyRunOperatorExtension start(Clock clock) {
+  /** The operator in this JVM, whatever the mode: for tests that stop it or read its meters. */
+  public static LocallyRunOperatorExtension inProcess() {
+    Clock clock = Clock.systemUTC();
     String crds = Commands.projectDir().resolve("crds").toString();
     return LocallyRunOperatorExtension.builder()
         .withKubernetesClient(LocalControlPlane.client())

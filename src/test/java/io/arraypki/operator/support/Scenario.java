@@ -9,16 +9,16 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
 
 /** Arrays in a test class's namespace: create them, change them, read and wait for their status. */
 public final class Scenario {
-  private final LocallyRunOperatorExtension operator;
+  private final AbstractOperatorExtension operator;
 
-  public Scenario(LocallyRunOperatorExtension operator) {
+  public Scenario(AbstractOperatorExtension operator) {
     this.operator = operator;
   }
 
