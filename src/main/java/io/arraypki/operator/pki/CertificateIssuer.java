@@ -77,7 +77,7 @@ public final class CertificateIssuer {
                   serial,
                   Date.from(request.notBefore()),
                   Date.from(notAfter),
-                  new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, request.commonName()).build(),
+                  leafSubject(request),
                   key)
               .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
               .addExtension(Extension.keyUsage, true, new KeyUsage(keyUsageFor(key)))
@@ -91,7 +91,9 @@ public final class CertificateIssuer {
       }
       GeneralNames names = subjectAltNames(request);
       if (names != null) {
-        builder.addExtension(Extension.subjectAlternativeName, false, names);
+        // RFC 5280 4.2.1.6: with an empty subject the SAN extension is critical
+        builder.addExtension(Extension.subjectAlternativeName, !LeafRequest.fitsCommonName(request.commonName()),
+            names);
       }
       return toCertificate(builder.build(Signatures.signer(ca.key(), ca.certificate().getPublicKey())));
     } catch (CertIOException
@@ -118,6 +120,14 @@ public final class CertificateIssuer {
       purposes.add(KeyPurposeId.id_kp_clientAuth);
     }
     return new ExtendedKeyUsage(purposes.toArray(KeyPurposeId[]::new));
+  }
+
+  private static X500Name leafSubject(LeafRequest request) {
+    X500NameBuilder subject = new X500NameBuilder(BCStyle.INSTANCE);
+    if (LeafRequest.fitsCommonName(request.commonName())) {
+      subject.addRDN(BCStyle.CN, request.commonName());
+    }
+    return subject.build();
   }
 
   private static GeneralNames subjectAltNames(LeafRequest request) {

@@ -119,7 +119,8 @@ public record LeafDecision(Action action, String reason, Instant renewalTime) {
   }
 
   private static boolean namesMatch(X509Certificate cert, LeafProfile profile) {
-    if (!profile.commonName().equals(commonName(cert))) {
+    String wantedCommonName = LeafRequest.fitsCommonName(profile.commonName()) ? profile.commonName() : "";
+    if (!wantedCommonName.equals(commonName(cert))) {
       return false;
     }
     Set<String> dns = new HashSet<>();
@@ -147,6 +148,21 @@ public record LeafDecision(Action action, String reason, Instant renewalTime) {
     return dns.equals(new HashSet<>(profile.dnsNames()))
         && ips.equals(wantedIps)
         && uris.equals(new HashSet<>(profile.uris()));
+  }
+
+  /** The name a leaf was issued for: its CN, or its first DNS SAN when the name was too long for a CN. */
+  public static String issuedFor(X509Certificate cert) {
+    String cn = commonName(cert);
+    if (!cn.isEmpty()) {
+      return cn;
+    }
+    try {
+      Collection<List<?>> sans = cert.getSubjectAlternativeNames();
+      return sans == null ? "" : sans.stream().filter(san -> Integer.valueOf(2).equals(san.get(0)))
+          .map(san -> String.valueOf(san.get(1))).findFirst().orElse("");
+    } catch (CertificateParsingException e) {
+      return "";
+    }
   }
 
   public static String commonName(X509Certificate cert) {

@@ -7,7 +7,8 @@ import java.util.Set;
 
 /**
  * What a leaf certificate should say. The CN is also the first DNS SAN; URIs carry identities
- * such as {@code arraypki://namespace/array/node}.
+ * such as {@code arraypki://namespace/array/node}. A name longer than a CN may be (64
+ * characters, RFC 5280's ub-common-name) is in the SAN only, and the subject is empty.
  */
 public record LeafRequest(
     String commonName,
@@ -18,6 +19,14 @@ public record LeafRequest(
     PublicKey publicKey,
     Instant notBefore,
     Instant notAfter) {
+
+  /** RFC 5280's upper bound on a common name. */
+  public static final int MAX_COMMON_NAME = 64;
+
+  /** Whether {@code name} can be a CN; a longer DNS name lives in the SAN alone. */
+  public static boolean fitsCommonName(String name) {
+    return name.length() <= MAX_COMMON_NAME;
+  }
 
   public LeafRequest {
     dnsNames = List.copyOf(dnsNames);

@@ -117,7 +117,7 @@ final class CandidateMaps {
     if (member.isEmpty() || cert.isEmpty()) {
       return Optional.empty();
     }
-    String cn = io.arraypki.operator.pki.LeafDecision.commonName(cert.get());
+    String cn = io.arraypki.operator.pki.LeafDecision.issuedFor(cert.get());
     if (cn.equals(member.get().getSpec().peerDNSName)) {
       return Optional.empty();
     }

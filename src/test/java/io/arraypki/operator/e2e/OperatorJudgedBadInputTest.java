@@ -127,14 +127,24 @@ class OperatorJudgedBadInputTest {
   @Test
   void aPeerSecretWhoseKeyWasDeletedIsReissuedWithAWarningAndTheRepairedCondition() throws Exception {
     scenario.createArray("dmg-key", 2, "1s", "1s");
-    damage("dmg-key-0", "{\"data\":{\"tls.key\":null}}", LeafSecrets.KEY_MISMATCH);
+    // the API server keeps a kubernetes.io/tls Secret from losing the tls.key entry: it is emptied
+    damage("dmg-key-0", "{\"data\":{\"tls.key\":\"\"}}", LeafSecrets.KEY_MISMATCH);
   }
 
   @Test
-  void aPeerSecretWithAnotherMembersCertificateSwappedInIsReissuedWithAWarning() throws Exception {
+  void aPeerSecretWithAnotherMembersCertificateSwappedInIsRemovedByTheArraysVerifyAndIssuedAnew() throws Exception {
     scenario.createArray("dmg-swap", 2, "1s", "1s");
+    String serialBefore = Arrays.get(scenario.client(), scenario.ns(), "dmg-swap-0").getStatus().peerCertificate.serialNumber;
     String other = scenario.secret("dmg-swap-1-peer-tls").getData().get("tls.crt");
-    damage("dmg-swap-0", "{\"data\":{\"tls.crt\":\"" + other + "\"}}", LeafSecrets.KEY_MISMATCH);
+    scenario.patch(Secret.class, "dmg-swap-0-peer-tls", "{\"data\":{\"tls.crt\":\"" + other + "\"}}");
+
+    // the copy is the other member's own certificate: removed, not revoked, and reported by the array
+    Event event = awaitEvent("ClusterArray", "dmg-swap", "Warning", "VerifyFailed");
+    assertThat(event.getMessage()).contains("ForeignCertificate", "dmg-swap-0-peer-tls");
+    Waits.converge().untilAsserted(() -> assertThat(Arrays.get(scenario.client(), scenario.ns(), "dmg-swap-0")
+        .getStatus().peerCertificate.serialNumber).isNotEqualTo(serialBefore));
+    assertRepaired(scenario.secret("dmg-swap-0-peer-tls"));
+    assertThat(scenario.secret("dmg-swap-1-peer-tls").getData().get("tls.crt")).as("the other member's").isEqualTo(other);
   }
 
   @Test
@@ -161,11 +171,15 @@ class OperatorJudgedBadInputTest {
     Event event = awaitEvent("Node", node, "Warning", "SecretRepaired");
     assertThat(event.getMessage()).contains(secretName, expectedDamage).doesNotContain("PRIVATE KEY");
 
-    Secret repaired = scenario.secret(secretName);
-    X509Certificate certificate = LeafSecrets.leaf(repaired).orElseThrow();
-    assertThat(LeafSecrets.holdsKeyOf(repaired, certificate)).as("tls.key is the key of tls.crt").isTrue();
     assertThat(Arrays.get(scenario.client(), scenario.ns(), node).getStatus().peerCertificate.serialNumber)
         .isNotEqualTo(serialBefore);
+    assertRepaired(scenario.secret(secretName));
+  }
+
+  /** A whole Secret again: tls.key is the key of tls.crt, which openssl verifies against ca.crt. */
+  private void assertRepaired(Secret repaired) throws Exception {
+    X509Certificate certificate = LeafSecrets.leaf(repaired).orElseThrow();
+    assertThat(LeafSecrets.holdsKeyOf(repaired, certificate)).as("tls.key is the key of tls.crt").isTrue();
     Path ca = PemFiles.write(dir, "ca.crt", repaired, "ca.crt");
     Path crt = PemFiles.write(dir, "tls.crt", repaired, "tls.crt");
     assertThat(Commands.openssl("verify", "-CAfile", ca.toString(), crt.toString()).output()).contains(": OK");
@@ -211,9 +225,11 @@ class OperatorJudgedBadInputTest {
     return array;
   }
 
+  /** An issuer Secret whose ca.crt is the bystander's (self-signed) CA. */
   private Secret issuer(String name, String crt, String key) {
+    String root = text(scenario.secret(Bystander.NAME + "-ca"), "tls.crt");
     return new SecretBuilder().withNewMetadata().withName(name).withNamespace(scenario.ns()).endMetadata()
-        .withStringData(Map.of("tls.crt", crt, "tls.key", key)).build();
+        .withStringData(Map.of("tls.crt", crt, "tls.key", key, "ca.crt", root)).build();
   }
 
   private static String text(Secret secret, String key) {

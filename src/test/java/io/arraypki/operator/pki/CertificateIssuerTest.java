@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Set;
+import java.util.List;
 import java.util.stream.Stream;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
@@ -102,6 +104,29 @@ class CertificateIssuerTest {
     assertThat(publicFromKey).isEqualTo(Pem.encode(keys.getPublic()).replace("\r\n", "\n"));
     assertThat(KeyPairs.matches(Pem.privateKey(Pem.encodePrivateKey(keys.getPrivate()), "key"), keys.getPublic()))
         .isTrue();
+  }
+
+  @Test
+  void aNameLongerThanACommonNameMayBeIsInTheSanOnlyWithAnEmptySubjectAndACriticalSanAndIsKept()
+      throws Exception {
+    String longName = String.join(".", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61));
+    CertificateAuthority ca = TestCerts.ca(KeySpec.ECDSA_P256, Duration.ofDays(3650));
+    LeafProfile profile = new LeafProfile(longName, List.of(longName), List.of(), List.of(),
+        Set.of(Usage.SERVER_AUTH), KeySpec.ECDSA_P256, Duration.ofDays(90), Duration.ofDays(30));
+    KeyPair keys = KeyPairs.generate(KeySpec.ECDSA_P256);
+    X509Certificate leaf = CertificateIssuer.signLeaf(ca, profile.request(keys.getPublic(), TestCerts.NOW));
+
+    assertThat(leaf.getSubjectX500Principal().getName()).isEmpty();
+    assertThat(leaf.getCriticalExtensionOIDs()).contains("2.5.29.17");
+    assertThat(LeafDecision.issuedFor(leaf)).isEqualTo(longName);
+    assertThat(LeafDecision.decide(leaf, profile, ca.certificate(), TestCerts.NOW, true, false).issue())
+        .as("the certificate matches its profile").isFalse();
+    Path caPem = TestCerts.write(dir, "ca.pem", Pem.encode(ca.certificate()));
+    Path leafPem = TestCerts.write(dir, "long.pem", Pem.encode(leaf));
+    assertThat(Commands.openssl("verify", "-CAfile", caPem.toString(), leafPem.toString()).orFail("verify").output())
+        .contains(": OK");
+    assertThat(Commands.openssl("x509", "-in", leafPem.toString(), "-noout", "-checkhost", longName).output())
+        .contains("does match");
   }
 
   @Test
