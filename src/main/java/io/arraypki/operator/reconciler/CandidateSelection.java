@@ -6,8 +6,11 @@ import java.util.List;
 
 /**
  * Who holds privileged material (DESIGN.md section 4): the primary, every online node that asks
- * to be a candidate, then (with autoPromote) online master-capable nodes in name order until the
- * pool has poolSize members. Offline nodes are never candidates.
+ * to be a candidate, then (with autoPromote) online master-capable nodes until the pool has
+ * poolSize members: those that are candidates now first, then the others, each in name order.
+ * Keeping the current ones first makes the order stable as nodes join: a node that sorts before
+ * a candidate does not displace it (which would revoke a client certificate issued moments ago).
+ * Offline nodes are never candidates.
  */
 public final class CandidateSelection {
   private CandidateSelection() {}
@@ -15,9 +18,13 @@ public final class CandidateSelection {
   /** What the selection needs to know of a member. */
   public record Member(String name, boolean masterCandidate, boolean masterCapable, boolean offline) {}
 
-  /** The candidates, primary first, then in name order. */
+  /**
+   * The candidates, primary first, then in name order.
+   *
+   * @param current the candidates now (the array's status), empty for a new array
+   */
   public static List<String> select(
-      String primary, List<Member> members, int poolSize, boolean autoPromote) {
+      String primary, List<Member> members, int poolSize, boolean autoPromote, List<String> current) {
     List<Member> online =
         members.stream()
             .filter(m -> !m.offline())
@@ -29,7 +36,9 @@ public final class CandidateSelection {
         .filter(m -> m.masterCandidate() && !chosen.contains(m.name()))
         .forEach(m -> chosen.add(m.name()));
     if (autoPromote) {
-      for (Member m : online) {
+      List<Member> currentFirst = new ArrayList<>(online.stream().filter(m -> current.contains(m.name())).toList());
+      online.stream().filter(m -> !current.contains(m.name())).forEach(currentFirst::add);
+      for (Member m : currentFirst) {
         if (chosen.size() >= poolSize) {
           break;
         }

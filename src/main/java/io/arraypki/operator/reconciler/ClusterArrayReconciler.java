@@ -170,13 +170,32 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     if (issuer.isPresent()) {
       wakeAt.add(now.plus(ISSUER_RECHECK)); // the issuer Secret is the user's and not watched
     }
+    List<String> published = array.getStatus() == null || array.getStatus().candidates == null ? List.of()
+        : array.getStatus().candidates;
+    // The candidates now: those the status names and those holding their own client certificate
+    // (a status write lost in a crash or an API server restart must not demote them).
+    List<String> current = new ArrayList<>(published);
+    facts.issued().stream()
+        .filter(s -> Labels.COMPONENT_CLIENT.equals(EventSources.label(s, Labels.COMPONENT)))
+        .filter(s -> LeafSecrets.leaf(s).isPresent() && CandidateMaps.foreignCertificate(s, facts).isEmpty())
+        .map(s -> EventSources.label(s, Labels.NODE))
+        .filter(n -> !current.contains(n))
+        .forEach(current::add);
     List<String> candidates = CandidateSelection.select(array.getSpec().primary,
         facts.members().stream().map(ClusterArrayReconciler::candidateFacts).toList(),
-        settings.poolSize(), settings.autoPromote());
+        settings.poolSize(), settings.autoPromote(), current);
     Optional<CandidateMap> mapNow = EventSources.get(context, CandidateMap.class, EventSources.CANDIDATE_MAPS,
         namespace, name);
     List<VerifyProblem> problems = CandidateMaps.verify(mapNow, candidates, facts);
-    List<Secret> unentitled = unentitled(facts, context, candidates, settings);
+    // A demoted node keeps its client material until the status naming the new candidates is
+    // written: its own reconciler, still seeing it as a candidate, would otherwise issue again
+    // what was just revoked. The next reconcile (woken below) revokes it.
+    List<String> entitled = new ArrayList<>(candidates);
+    published.stream().filter(n -> !entitled.contains(n)).forEach(entitled::add);
+    if (entitled.size() > candidates.size()) {
+      wakeAt.add(now.plusSeconds(1));
+    }
+    List<Secret> unentitled = unentitled(facts, context, entitled, settings);
     List<Secret> foreign = facts.issued().stream()
         .filter(s -> CandidateMaps.foreignCertificate(s, facts).isPresent() && !unentitled.contains(s)).toList();
     if (!generations.isEmpty()) {

@@ -84,16 +84,20 @@ class CandidatesTest {
     assertThat(Crl.verify(dir, scenario.client().configMaps().inNamespace(scenario.ns()).withName("pool-trust").get(),
         Crl.leafPem(pool1Client))).contains("certificate revoked");
 
-    Secret pool3Client = scenario.secret("pool-3-client-tls");
+    // online again, pool-1 is no candidate: the pool is full, and pool-3 keeps the place it took
     scenario.patch(ArrayNode.class, "pool-1", "{\"spec\":{\"offline\":false}}");
-    awaitCandidates("pool", List.of("pool-0", "pool-1", "pool-2"), List.of("pool-3", "pool-4"));
+    Waits.converge().untilAsserted(() -> assertThat(Arrays.get(scenario.client(), scenario.ns(), "pool-1")
+        .getStatus().peerCertificate).isNotNull());
+    awaitCandidates("pool", List.of("pool-0", "pool-2", "pool-3"), List.of("pool-1", "pool-4"));
+
+    // asking to be a candidate takes a place: the current candidates keep theirs in name order
+    Secret pool3Client = scenario.secret("pool-3-client-tls");
+    scenario.patch(ArrayNode.class, "pool-4", "{\"spec\":{\"masterCandidate\":true}}");
+    awaitCandidates("pool", List.of("pool-0", "pool-2", "pool-4"), List.of("pool-1", "pool-3"));
+    assertThat(Arrays.get(scenario.client(), scenario.ns(), "pool-3").getStatus().role).isEqualTo(NodeRole.Normal);
+    assertThat(Arrays.get(scenario.client(), scenario.ns(), "pool-4").getStatus().role).isEqualTo(NodeRole.Candidate);
     assertThat(Crl.verify(dir, scenario.client().configMaps().inNamespace(scenario.ns()).withName("pool-trust").get(),
         Crl.leafPem(pool3Client))).contains("certificate revoked");
-
-    scenario.patch(ArrayNode.class, "pool-4", "{\"spec\":{\"masterCandidate\":true}}");
-    awaitCandidates("pool", List.of("pool-0", "pool-1", "pool-4"), List.of("pool-2", "pool-3"));
-    assertThat(Arrays.get(scenario.client(), scenario.ns(), "pool-2").getStatus().role).isEqualTo(NodeRole.Normal);
-    assertThat(Arrays.get(scenario.client(), scenario.ns(), "pool-4").getStatus().role).isEqualTo(NodeRole.Candidate);
   }
 
   @Test
