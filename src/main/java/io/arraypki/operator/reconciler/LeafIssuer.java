@@ -53,9 +53,15 @@ final class LeafIssuer {
   record Result(String secretName, X509Certificate certificate, Instant renewalTime, String issuedReason,
       boolean repaired) {
 
-    /** A Normal Event for an issue, a Warning SecretRepaired for a repair; none when nothing was issued. */
+    /**
+     * A Warning SecretRepaired for a repair, a Normal Event for a renewal or a change of names,
+     * key or usages. None when nothing was issued, and none for the first certificate or a
+     * re-signing by a new CA: the status tells those, and the array's Events tell a rotation
+     * (an Event per member would double the writes when a thousand members join or move).
+     */
     void announce(EventRecorder events, HasMetadata about, String issuedEvent, String what) {
-      if (issuedReason == null) {
+      if (issuedReason == null || LeafDecision.NOT_ISSUED.equals(issuedReason)
+          || LeafDecision.SIGNED_BY_ANOTHER_CA.equals(issuedReason)) {
         return;
       }
       String serial = SerialNumbers.format(certificate.getSerialNumber());

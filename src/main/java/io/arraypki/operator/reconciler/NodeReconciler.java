@@ -182,6 +182,11 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
       nextRenewal = Optional.of(standalone(node, context, status, events, now));
     } else {
       IssuingView view = IssuingView.ofArray(node, context);
+      Optional<Instant> quietUntil = view.waitingReason() == null ? Optional.empty()
+          : WaitingGrace.quietUntil(node.getStatus() == null, Instant.parse(node.getMetadata().getCreationTimestamp()), now);
+      if (quietUntil.isPresent()) {
+        return UpdateControl.<ArrayNode>noUpdate().rescheduleAfter(Duration.between(now, quietUntil.get()));
+      }
       if (view.waitingReason() != null) {
         status.role = NodeRole.Pending;
         setNotIssued(status, generation, view.waitingReason(), view.waitingMessage(), now);
