@@ -57,8 +57,15 @@ public final class LeafSecrets {
         .build();
   }
 
+  private static final ParsedSecrets<Optional<X509Certificate>> LEAVES = new ParsedSecrets<>();
+  private static final ParsedSecrets<Optional<java.security.PublicKey>> KEYS_HELD = new ParsedSecrets<>();
+
   /** The leaf certificate of an issued Secret, or empty when absent or unreadable. */
   public static Optional<X509Certificate> leaf(Secret secret) {
+    return LEAVES.get(secret, LeafSecrets::parseLeaf);
+  }
+
+  private static Optional<X509Certificate> parseLeaf(Secret secret) {
     try {
       return SecretData.text(secret, SecretData.TLS_CRT).map(pem -> Pem.certificate(pem, "tls.crt"));
     } catch (PkiException e) {
@@ -84,13 +91,21 @@ public final class LeafSecrets {
 
   /** Whether tls.key is the private key of {@code certificate}. */
   public static boolean holdsKeyOf(Secret secret, X509Certificate certificate) {
+    return KEYS_HELD.get(secret, LeafSecrets::publicKeyOfHeldKey)
+        .map(key -> key.equals(certificate.getPublicKey())).orElse(false);
+  }
+
+  /** The public key that goes with tls.key (the private key itself is not remembered). */
+  private static Optional<java.security.PublicKey> publicKeyOfHeldKey(Secret secret) {
     try {
+      Optional<X509Certificate> certificate = parseLeaf(secret);
       return SecretData.text(secret, SecretData.TLS_KEY)
           .filter(pem -> !pem.isEmpty())
-          .map(pem -> KeyPairs.matches(Pem.privateKey(pem, "tls.key"), certificate.getPublicKey()))
-          .orElse(false);
+          .filter(pem -> certificate.isPresent()
+              && KeyPairs.matches(Pem.privateKey(pem, "tls.key"), certificate.get().getPublicKey()))
+          .map(pem -> certificate.get().getPublicKey());
     } catch (PkiException e) {
-      return false;
+      return Optional.empty();
     }
   }
 

@@ -182,6 +182,8 @@ public final class ClusterBench {
       parallel(nodes, i -> client.resources(ArrayNode.class).inNamespace(ns).withName("node-" + i)
           .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"finalizers\":null}}"));
       client.namespaces().withName(ns).delete();
+      // gone before the operator starts, so that none of its work is in the measured writes
+      client.namespaces().withName(ns).waitUntilCondition(java.util.Objects::isNull, 5, java.util.concurrent.TimeUnit.MINUTES);
     }
   }
 
