@@ -31,7 +31,8 @@ classpath="target/test-classes:target/classes:$(./mvnw -B -q dependency:build-cl
   -Dmdep.outputFile=/dev/stdout)"
 
 if [ "$jmh" = 1 ]; then
-  java -cp "$classpath" org.openjdk.jmh.Main KeysAndSignaturesBenchmark -rf json -rff target/bench/jmh.json \
+  # shorter: JMH_OPTS="-wi 1 -i 2 -w 1s -r 1s" e2e/bench.sh --jmh
+  java -cp "$classpath" org.openjdk.jmh.Main KeysAndSignaturesBenchmark ${JMH_OPTS:-} -rf json -rff target/bench/jmh.json \
     | tee target/bench/jmh.txt
   exit 0
 fi

@@ -49,8 +49,18 @@ public final class CaSecrets {
     return all;
   }
 
-  /** The CA in a Secret; an error naming the Secret and what is wrong with it. */
+  private static final ParsedSecrets<CertificateAuthority> READ = new ParsedSecrets<>();
+
+  /**
+   * The CA in a Secret; an error naming the Secret and what is wrong with it. Every member's
+   * reconcile signs with it, so each version of the Secret is parsed once (an EC key's parse
+   * computes its public point).
+   */
   public static CertificateAuthority read(Secret secret) {
+    return READ.get(secret, CaSecrets::parse);
+  }
+
+  private static CertificateAuthority parse(Secret secret) {
     String where = "Secret " + secret.getMetadata().getName();
     String chainPem =
         SecretData.text(secret, SecretData.TLS_CRT)

@@ -111,11 +111,7 @@ class ExternalIssuerTest {
   }
 
   private ClusterArray arrayWithIssuer(String name, String issuerSecret) {
-    ClusterArray array = Arrays.array(scenario.ns(), name, name + "-0");
-    array.getSpec().ca = new CaSpec();
-    array.getSpec().ca.issuerRef = new IssuerRef();
-    array.getSpec().ca.issuerRef.secretName = issuerSecret;
-    return array;
+    return Arrays.arrayWithIssuer(scenario.ns(), name, issuerSecret);
   }
 
   @Test

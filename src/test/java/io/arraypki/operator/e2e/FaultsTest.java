@@ -128,24 +128,22 @@ class FaultsTest {
 
   @Test
   void anEtcdRestartWhileMembersAreIssuedIsSurvived() throws Exception {
-    List<String> nodes = createArrayWithoutWaiting("etcd", 30);
-    Waits.upTo(Duration.ofMinutes(2)).until(() -> peerSecrets("etcd") >= 5);
-    long started = System.nanoTime();
-    localCluster("restart-etcd");
-    awaitConverged("etcd", nodes, 1);
-    record("etcd restart while issuing 30 members", started);
-    assertHealthy("etcd", nodes, 1);
+    restartWhileIssuing("etcd", "restart-etcd", "etcd restart while issuing 30 members");
   }
 
   @Test
   void aKubeApiserverRestartWhileMembersAreIssuedIsSurvived() throws Exception {
-    List<String> nodes = createArrayWithoutWaiting("apiserver", 30);
-    Waits.upTo(Duration.ofMinutes(2)).until(() -> peerSecrets("apiserver") >= 5);
+    restartWhileIssuing("apiserver", "restart-apiserver", "kube-apiserver restart while issuing 30 members");
+  }
+
+  private void restartWhileIssuing(String array, String restart, String fault) throws Exception {
+    List<String> nodes = createArrayWithoutWaiting(array, 30);
+    Waits.upTo(Duration.ofMinutes(2)).until(() -> peerSecrets(array) >= 5);
     long started = System.nanoTime();
-    localCluster("restart-apiserver");
-    awaitConverged("apiserver", nodes, 1);
-    record("kube-apiserver restart while issuing 30 members", started);
-    assertHealthy("apiserver", nodes, 1);
+    localCluster(restart);
+    awaitConverged(array, nodes, 1);
+    record(fault, started);
+    assertHealthy(array, nodes, 1);
   }
 
   @Test

@@ -218,11 +218,7 @@ class OperatorJudgedBadInputTest {
   }
 
   private ClusterArray arrayWithIssuer(String name, String issuerSecret) {
-    ClusterArray array = Arrays.array(scenario.ns(), name, name + "-0");
-    array.getSpec().ca = new CaSpec();
-    array.getSpec().ca.issuerRef = new IssuerRef();
-    array.getSpec().ca.issuerRef.secretName = issuerSecret;
-    return array;
+    return Arrays.arrayWithIssuer(scenario.ns(), name, issuerSecret);
   }
 
   /** An issuer Secret whose ca.crt is the bystander's (self-signed) CA. */

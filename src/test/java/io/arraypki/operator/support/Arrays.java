@@ -24,6 +24,15 @@ public final class Arrays {
     return array;
   }
 
+  /** An array whose CA comes from the issuer Secret {@code issuerSecret} (bring your own CA). */
+  public static ClusterArray arrayWithIssuer(String namespace, String name, String issuerSecret) {
+    ClusterArray array = array(namespace, name, name + "-0");
+    array.getSpec().ca = new io.arraypki.operator.api.CaSpec();
+    array.getSpec().ca.issuerRef = new io.arraypki.operator.api.IssuerRef();
+    array.getSpec().ca.issuerRef.secretName = issuerSecret;
+    return array;
+  }
+
   public static ArrayNode node(String namespace, String name, String array) {
     ArrayNode node = new ArrayNode();
     node.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
