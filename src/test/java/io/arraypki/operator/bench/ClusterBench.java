@@ -139,8 +139,12 @@ public final class ClusterBench {
 
       results.putAll(memory());
     } finally {
-      operator("stop");
+      // the operator removes its finalizers, so the namespace is deleted before it stops: no
+      // leftover for the next run's operator to clean up inside that run's measurements
       client.namespaces().withName(ns).delete();
+      client.namespaces().withName(ns).waitUntilCondition(java.util.Objects::isNull, 10,
+          java.util.concurrent.TimeUnit.MINUTES);
+      operator("stop");
     }
 
     Files.createDirectories(out.getParent());
