@@ -1,6 +1,10 @@
 package io.arraypki.operator.k8s;
 
 import io.fabric8.kubernetes.api.model.Secret;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -9,8 +13,8 @@ import java.util.function.Function;
  * What was read out of a Secret's bytes (its certificate, whether its key matches), remembered
  * per Secret version: the array's reconcile looks at every member's Secret each time a member
  * changes, and parsing a thousand certificates and keys for each of a thousand changes is most
- * of its work. A Secret's uid and resourceVersion name its content exactly, so a remembered
- * answer is never stale; only the most recent versions are kept.
+ * of its work. Answers are keyed by a digest of the entries they were read from (tls.crt,
+ * tls.key, ca.crt), so a remembered answer is never stale; only the most recent are kept.
  */
 final class ParsedSecrets<T> {
   private static final int CAPACITY = 8192;
@@ -22,14 +26,9 @@ final class ParsedSecrets<T> {
     }
   };
 
-  /** {@code parse} of the Secret, from memory when this version was parsed before. */
+  /** {@code parse} of the Secret, from memory when the same content was parsed before. */
   T get(Secret secret, Function<Secret, T> parse) {
-    String uid = secret.getMetadata() == null ? null : secret.getMetadata().getUid();
-    String version = secret.getMetadata() == null ? null : secret.getMetadata().getResourceVersion();
-    if (uid == null || version == null) {
-      return parse.apply(secret); // not stored yet: nothing names its content
-    }
-    String key = uid + "/" + version;
+    String key = contentKey(secret);
     synchronized (recent) {
       T known = recent.get(key);
       if (known != null) {
@@ -41,5 +40,22 @@ final class ParsedSecrets<T> {
       recent.put(key, parsed);
     }
     return parsed;
+  }
+
+  /** SHA-256 of the entries that hold the certificate and the key: the content, not a version. */
+  private static String contentKey(Secret secret) {
+    try {
+      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+      Map<String, String> data = secret.getData() == null ? Map.of() : secret.getData();
+      for (String entry : new String[] {SecretData.TLS_CRT, SecretData.TLS_KEY, SecretData.CA_CRT}) {
+        sha256.update(entry.getBytes(StandardCharsets.UTF_8));
+        sha256.update((byte) 0);
+        sha256.update(data.getOrDefault(entry, "").getBytes(StandardCharsets.UTF_8));
+        sha256.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(sha256.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("no SHA-256", e);
+    }
   }
 }
