@@ -215,7 +215,7 @@ class InstallTest {
         "arraypki.io candidatemaps [] create,list,patch,watch",
         "arraypki.io candidatemaps/status,clusterarrays/status,nodes/status [] patch",
         " secrets [] create,delete,get,list,patch,watch",
-        " configmaps [] create,list,patch,watch",
+        " configmaps [] create,get,list,patch,watch",
         " events [] create",
         "rbac.authorization.k8s.io rolebindings,roles [] create,delete,list,patch,watch",
         "certificates.k8s.io certificatesigningrequests [] list,watch",
