@@ -36,6 +36,12 @@ public final class Labels {
   /** On an issued Secret: the renew tokens its certificate has answered. */
   public static final String RENEWAL_TOKEN = "arraypki.io/renewal-token";
   public static final String ARRAY_RENEWAL_TOKEN = "arraypki.io/array-renewal-token";
+  /**
+   * On an issued Secret: the damage (CertificateUnreadable, KeyMismatch) its certificate was
+   * issued to repair, written with that certificate, so the Node's condition can say "Repaired"
+   * however often it is computed again.
+   */
+  public static final String REPAIRED_DAMAGE = "arraypki.io/repaired-damage";
 
   /** Imperative renewals, acted on once per new value. */
   public static final String RENEW_CA = "arraypki.io/renew-ca";

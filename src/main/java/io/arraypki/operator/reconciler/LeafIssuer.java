@@ -48,10 +48,15 @@ final class LeafIssuer {
 
   /**
    * @param issuedReason why a certificate was issued in this reconcile, null when it was kept
-   * @param repaired the Secret had been damaged by an edit (issuedReason says how)
+   * @param repairedDamage the damage the certificate held now was issued to repair, in this
+   *     reconcile or an earlier one (recorded on its Secret), null when it repaired none
    */
   record Result(String secretName, X509Certificate certificate, Instant renewalTime, String issuedReason,
-      boolean repaired) {
+      String repairedDamage) {
+
+    boolean repaired() {
+      return repairedDamage != null;
+    }
 
     /**
      * A Warning SecretRepaired for a repair, a Normal Event for a renewal or a change of names,
@@ -65,8 +70,8 @@ final class LeafIssuer {
         return;
       }
       String serial = SerialNumbers.format(certificate.getSerialNumber());
-      if (repaired) {
-        events.warning(about, "SecretRepaired", secretName + " was damaged (" + issuedReason + "): issued " + what
+      if (repaired()) {
+        events.warning(about, "SecretRepaired", secretName + " was damaged (" + repairedDamage + "): issued " + what
             + " " + serial + " anew");
       } else {
         events.normal(about, issuedEvent, "issued " + what + " " + serial + " (" + issuedReason + ")");
@@ -106,6 +111,9 @@ final class LeafIssuer {
         : current.flatMap(s -> LeafSecrets.annotation(s, Labels.RENEWAL_TOKEN)).orElse(null));
     putIfNotNull(annotations, Labels.ARRAY_RENEWAL_TOKEN, decision.issue() ? arrayToken
         : current.flatMap(s -> LeafSecrets.annotation(s, Labels.ARRAY_RENEWAL_TOKEN)).orElse(null));
+    String repairedDamage = decision.issue() ? damage.orElse(null)
+        : current.flatMap(s -> LeafSecrets.annotation(s, Labels.REPAIRED_DAMAGE)).orElse(null);
+    putIfNotNull(annotations, Labels.REPAIRED_DAMAGE, repairedDamage);
     String superseded = superseded(current, currentCert, decision, view, target.node(), now);
     if (!superseded.isEmpty()) {
       annotations.put(Labels.SUPERSEDED, superseded);
@@ -118,7 +126,7 @@ final class LeafIssuer {
     ObjectWriter.apply(context, desired, current);
     return new Result(target.secretName(), leaf.certificate(),
         LeafDecision.renewalTime(leaf.certificate(), target.profile().renewBefore()),
-        decision.issue() ? damage.orElse(decision.reason()) : null, decision.issue() && damage.isPresent());
+        decision.issue() ? damage.orElse(decision.reason()) : null, repairedDamage);
   }
 
   /**

@@ -376,11 +376,12 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
       long signingGeneration, EventRecorder events, Instant now, boolean setCondition) {
     status.peerCertificate = certificateStatus(peer.secretName(), peer.certificate(), peer.renewalTime());
     // The condition tells how the certificate held now came to be ("Repaired" after an edit
-    // damaged the Secret) and stays as it is while that certificate is held.
+    // damaged the Secret) and stays as it is while that certificate is held. It is computed
+    // from the Secret, not from the previous status, which a reconcile may see out of date.
     String reason = peer.repaired() ? "Repaired" : "Issued";
     String message = "peer certificate " + status.peerCertificate.serialNumber + " signed by CA generation "
         + signingGeneration + (peer.repaired() ? " after " + peer.secretName() + " was damaged ("
-            + peer.issuedReason() + ")" : "");
+            + peer.repairedDamage() + ")" : "");
     boolean sameCertificate = peer.issuedReason() == null && Conditions.find(status.conditions, CERTIFICATE_ISSUED)
         .map(c -> Conditions.TRUE.equals(c.getStatus()) && c.getMessage() != null
             && c.getMessage().startsWith("peer certificate "

@@ -125,9 +125,6 @@ class OperatorJudgedBadInputTest {
   // ------------------------------------------------------------------ edits that damage managed Secrets
 
   @Test
-  // Known open problem: against the operator under the chart's ServiceAccount this case once kept
-  // the reason "Issued" (the in-process run repairs it); kept out of the deployed suite until found.
-  @org.junit.jupiter.api.Tag(OperatorUnderTest.IN_PROCESS_ONLY)
   void aPeerSecretWhoseKeyWasDeletedIsReissuedWithAWarningAndTheRepairedCondition() throws Exception {
     scenario.createArray("dmg-key", 2, "1s", "1s");
     // the API server keeps a kubernetes.io/tls Secret from losing the tls.key entry: it is emptied
@@ -155,6 +152,37 @@ class OperatorJudgedBadInputTest {
     scenario.createArray("dmg-garbage", 2, "1s", "1s");
     String garbage = Base64.getEncoder().encodeToString("garbage".getBytes(StandardCharsets.US_ASCII));
     damage("dmg-garbage-0", "{\"data\":{\"tls.crt\":\"" + garbage + "\"}}", LeafSecrets.CERTIFICATE_UNREADABLE);
+  }
+
+  @Test
+  void theRepairedConditionIsComputedFromTheSecretSoAReconcileOnAnOutOfDateStatusKeepsIt() throws Exception {
+    scenario.createArray("dmg-stale", 2, "1s", "1s");
+    Condition beforeDamage = nodeCondition("dmg-stale-0", "CertificateIssued");
+    String garbage = Base64.getEncoder().encodeToString("garbage".getBytes(StandardCharsets.US_ASCII));
+    damage("dmg-stale-0", "{\"data\":{\"tls.crt\":\"" + garbage + "\"}}", LeafSecrets.CERTIFICATE_UNREADABLE);
+    Condition repaired = nodeCondition("dmg-stale-0", "CertificateIssued");
+
+    // JOSDK may hand a reconcile the Node as it was before its last status write: here the
+    // status is put back to that (the condition of the certificate before the damage), and a
+    // change to the Secret's metadata wakes the Node's reconcile.
+    String staleConditions = scenario.client().getKubernetesSerialization().asJson(
+        Arrays.get(scenario.client(), scenario.ns(), "dmg-stale-0").getStatus().conditions.stream()
+            .map(c -> c.getType().equals("CertificateIssued") ? beforeDamage : c).toList());
+    var stale = scenario.client().resources(io.arraypki.operator.api.ArrayNode.class).inNamespace(scenario.ns())
+        .withName("dmg-stale-0").subresource("status").patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+            io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"status\":{\"conditions\":" + staleConditions + "}}");
+    assertThat(Conditions.find(stale.getStatus().conditions, "CertificateIssued").orElseThrow().getReason())
+        .isEqualTo("Issued");
+    scenario.patch(Secret.class, "dmg-stale-0-peer-tls", "{\"metadata\":{\"annotations\":{\"example.com/touched\":\"1\"}}}");
+
+    Waits.converge().untilAsserted(() -> {
+      Condition again = nodeCondition("dmg-stale-0", "CertificateIssued");
+      assertThat(again.getReason()).isEqualTo("Repaired");
+      assertThat(again.getMessage()).isEqualTo(repaired.getMessage());
+    });
+    assertThat(scenario.secret("dmg-stale-0-peer-tls").getMetadata().getAnnotations())
+        .containsEntry("arraypki.io/repaired-damage", LeafSecrets.CERTIFICATE_UNREADABLE);
   }
 
   // ------------------------------------------------------------------ helpers
