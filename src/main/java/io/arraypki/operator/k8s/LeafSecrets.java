@@ -73,6 +73,15 @@ public final class LeafSecrets {
     }
   }
 
+  /**
+   * A Secret the operator is about to write with a certificate it just issued for a key it just
+   * made: what reading it back would find is known, so the next reconcile does not compute it.
+   */
+  public static void rememberIssued(Secret secret, X509Certificate certificate) {
+    LEAVES.remember(secret, Optional.of(certificate));
+    KEYS_HELD.remember(secret, Optional.of(certificate.getPublicKey()));
+  }
+
   public static final String CERTIFICATE_UNREADABLE = "CertificateUnreadable";
   public static final String KEY_MISMATCH = "KeyMismatch";
 

@@ -1,11 +1,11 @@
 package io.arraypki.operator.k8s;
 
+import io.arraypki.operator.pki.RecentAnswers;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -19,27 +19,16 @@ import java.util.function.Function;
 final class ParsedSecrets<T> {
   private static final int CAPACITY = 8192;
 
-  private final Map<String, T> recent = new LinkedHashMap<>(256, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, T> eldest) {
-      return size() > CAPACITY;
-    }
-  };
+  private final RecentAnswers<String, T> recent = new RecentAnswers<>(CAPACITY);
 
   /** {@code parse} of the Secret, from memory when the same content was parsed before. */
   T get(Secret secret, Function<Secret, T> parse) {
-    String key = contentKey(secret);
-    synchronized (recent) {
-      T known = recent.get(key);
-      if (known != null) {
-        return known;
-      }
-    }
-    T parsed = parse.apply(secret);
-    synchronized (recent) {
-      recent.put(key, parsed);
-    }
-    return parsed;
+    return recent.get(contentKey(secret), key -> parse.apply(secret));
+  }
+
+  /** What the operator knows of a Secret it is about to write, so that it is not parsed back. */
+  void remember(Secret secret, T answer) {
+    recent.remember(contentKey(secret), answer);
   }
 
   /** SHA-256 of the entries that hold the certificate and the key: the content, not a version. */

@@ -36,6 +36,14 @@ public final class Revocations {
     if (json == null || json.isBlank()) {
       return List.of();
     }
+    return PARSED.get(json, Revocations::parseLedger);
+  }
+
+  /** Every Node reconcile reads its array's ledger; it changes only when something is revoked. */
+  private static final io.arraypki.operator.pki.RecentAnswers<String, List<Revocation>> PARSED =
+      new io.arraypki.operator.pki.RecentAnswers<>(64);
+
+  private static List<Revocation> parseLedger(String json) {
     try {
       List<Entry> entries = JSON.readValue(json, new TypeReference<List<Entry>>() {});
       return entries.stream().map(Entry::toRevocation).toList();

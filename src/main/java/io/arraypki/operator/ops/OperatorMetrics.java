@@ -39,28 +39,43 @@ public final class OperatorMetrics {
   /** Per certificate, cert-manager style: when it expires and when it will be renewed (epoch seconds). */
   public static void certificate(String namespace, String array, String node, String kind, Instant notAfter,
       Instant renewalTime) {
-    String key = namespace + "/" + array + "/" + node + "/" + kind;
-    CertificateTimes times = CERTIFICATES.computeIfAbsent(key, k -> register(namespace, array, node, kind));
+    // One series per node and kind: a node that moved to another array gets its series anew.
+    CertificateTimes times = CERTIFICATES.compute(key(namespace, array, node, kind), (k, known) -> {
+      if (known != null && known.array.equals(array)) {
+        return known;
+      }
+      if (known != null) {
+        known.unregister();
+      }
+      return register(namespace, array, node, kind);
+    });
     times.expiration.set(notAfter.getEpochSecond());
     times.renewal.set(renewalTime == null ? 0 : renewalTime.getEpochSecond());
   }
 
   /** A node's certificates are gone (deleted, offline, demoted): their series go too. */
   public static void forget(String namespace, String node, String kind) {
-    CERTIFICATES.entrySet().removeIf(e -> {
-      boolean match = e.getKey().startsWith(namespace + "/") && e.getKey().endsWith("/" + node + "/" + kind);
-      if (match) {
-        registry().remove(e.getValue().expirationGauge);
-        registry().remove(e.getValue().renewalGauge);
-      }
-      return match;
-    });
+    CertificateTimes gone = CERTIFICATES.remove(key(namespace, "", node, kind));
+    if (gone != null) {
+      gone.unregister();
+    }
   }
 
+  /** A node's certificates by node (whatever its array), an array's own (CA, service) by array. */
+  private static String key(String namespace, String array, String node, String kind) {
+    return node.isEmpty() ? namespace + "/array/" + array + "/" + kind : namespace + "/node/" + node + "/" + kind;
+  }
+
+  /** Looked up on every Node reconcile, so by key, never by a scan. */
   private static final Map<String, CertificateTimes> CERTIFICATES = new ConcurrentHashMap<>();
 
-  private record CertificateTimes(AtomicLong expiration, AtomicLong renewal, Gauge expirationGauge,
-      Gauge renewalGauge) {}
+  private record CertificateTimes(String array, AtomicLong expiration, AtomicLong renewal, Gauge expirationGauge,
+      Gauge renewalGauge) {
+    void unregister() {
+      registry().remove(expirationGauge);
+      registry().remove(renewalGauge);
+    }
+  }
 
   private static CertificateTimes register(String namespace, String array, String node, String kind) {
     AtomicLong expiration = new AtomicLong();
@@ -70,7 +85,7 @@ public final class OperatorMetrics {
         .description("when the certificate expires").tags(tags).register(registry());
     Gauge r = Gauge.builder("arraypki_certificate_renewal_timestamp_seconds", renewal, AtomicLong::get)
         .description("when the certificate will be renewed").tags(tags).register(registry());
-    return new CertificateTimes(expiration, renewal, e, r);
+    return new CertificateTimes(array, expiration, renewal, e, r);
   }
 
   public static void verifyProblem(String namespace, String array, String problem) {

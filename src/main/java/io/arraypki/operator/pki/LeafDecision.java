@@ -102,12 +102,7 @@ public record LeafDecision(Action action, String reason, Instant renewalTime) {
     if (!certificate.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
       return false;
     }
-    try {
-      certificate.verify(ca.getPublicKey(), Crypto.PROVIDER);
-      return true;
-    } catch (Exception e) {
-      return false;
-    }
+    return Signatures.verifies(certificate, ca.getPublicKey());
   }
 
   private static boolean lifetimeMatches(X509Certificate cert, Duration duration, X509Certificate ca) {

@@ -1,7 +1,11 @@
 package io.arraypki.operator.pki;
 
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.util.HexFormat;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -17,6 +21,29 @@ final class Signatures {
       case ECDSA -> spec.size() == 384 ? "SHA384withECDSA" : "SHA256withECDSA";
       case ED25519 -> "Ed25519";
     };
+  }
+
+  /** Signature checks, a pure function of the bytes: a certificate is checked on every reconcile. */
+  private static final RecentAnswers<String, Boolean> CHECKED = new RecentAnswers<>(8192);
+
+  /** Whether {@code key} made the signature of {@code certificate}. */
+  static boolean verifies(X509Certificate certificate, PublicKey key) {
+    String checked;
+    try {
+      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+      sha256.update(certificate.getEncoded());
+      checked = HexFormat.of().formatHex(sha256.digest(key.getEncoded()));
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+    return CHECKED.get(checked, k -> {
+      try {
+        certificate.verify(key, Crypto.PROVIDER);
+        return true;
+      } catch (GeneralSecurityException | RuntimeException e) {
+        return false;
+      }
+    });
   }
 
   static ContentSigner signer(PrivateKey key, PublicKey publicKey) {

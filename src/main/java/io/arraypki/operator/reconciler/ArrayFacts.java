@@ -21,6 +21,7 @@ import java.util.TreeMap;
  */
 record ArrayFacts(
     List<ArrayNode> members,
+    Map<String, ArrayNode> membersByName,
     Map<Long, Secret> generations,
     List<Secret> issued,
     List<Secret> participants,
@@ -33,6 +34,9 @@ record ArrayFacts(
         .list(namespace, n -> n.getSpec() != null && name.equals(n.getSpec().array)
             && n.getMetadata().getDeletionTimestamp() == null)
         .toList();
+    // Looked up once per issued Secret: a thousand members must not mean a million comparisons.
+    Map<String, ArrayNode> membersByName = members.stream()
+        .collect(java.util.stream.Collectors.toUnmodifiableMap(m -> m.getMetadata().getName(), m -> m));
     Map<Long, Secret> generations = new TreeMap<>();
     List<Secret> arraySecrets = EventSources.ofArray(context, Secret.class, EventSources.SECRETS, namespace, name).toList();
     arraySecrets.stream()
@@ -51,11 +55,11 @@ record ArrayFacts(
     // the service certificate.
     List<Secret> participants = new java.util.ArrayList<>(issued.stream()
         .filter(s -> Labels.COMPONENT_PEER.equals(EventSources.label(s, Labels.COMPONENT)))
-        .filter(s -> members.stream().anyMatch(m -> entitled(m) && m.getMetadata().getName()
-            .equals(EventSources.label(s, Labels.NODE))))
+        .filter(s -> Optional.ofNullable(membersByName.get(EventSources.label(s, Labels.NODE)))
+            .filter(ArrayFacts::entitled).isPresent())
         .toList());
     service.ifPresent(participants::add);
-    return new ArrayFacts(members, generations, issued, List.copyOf(participants), service);
+    return new ArrayFacts(members, membersByName, generations, issued, List.copyOf(participants), service);
   }
 
   /** Offline nodes hold no material at all. */
@@ -64,7 +68,7 @@ record ArrayFacts(
   }
 
   Optional<ArrayNode> member(String node) {
-    return members.stream().filter(m -> m.getMetadata().getName().equals(node)).findFirst();
+    return node == null ? Optional.empty() : Optional.ofNullable(membersByName.get(node));
   }
 
   CertificateAuthority ca(long generation) {

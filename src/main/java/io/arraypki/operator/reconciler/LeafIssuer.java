@@ -123,6 +123,9 @@ final class LeafIssuer {
         target.component(), view.templateLabels(), view.templateAnnotations());
     Secret desired = LeafSecrets.secret(placement,
         new LeafSecrets.Content(leaf.chainPem(), leaf.keyPem(), view.bundlePem(), keystores), annotations);
+    if (decision.issue() && leaf.keyPem() != null) {
+      LeafSecrets.rememberIssued(desired, leaf.certificate());
+    }
     ObjectWriter.apply(context, desired, current);
     return new Result(target.secretName(), leaf.certificate(),
         LeafDecision.renewalTime(leaf.certificate(), target.profile().renewBefore()),
