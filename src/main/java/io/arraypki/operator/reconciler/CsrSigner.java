@@ -13,20 +13,15 @@ import io.arraypki.operator.k8s.ObjectWriter;
 import io.arraypki.operator.pki.CsrPolicy;
 import io.arraypki.operator.pki.LeafProfile;
 import io.arraypki.operator.pki.PkiException;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestCondition;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestConditionBuilder;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestStatus;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
-import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,7 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The signer {@code clusterarrays.arraypki.io/<namespace>.<array>}: signs approved
@@ -57,23 +51,6 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
   public static boolean ours(CertificateSigningRequest csr) {
     return csr.getSpec() != null && csr.getSpec().getSignerName() != null
         && csr.getSpec().getSignerName().startsWith(SIGNER_PREFIX);
-  }
-
-  @Override
-  public List<EventSource<?, CertificateSigningRequest>> prepareEventSources(
-      EventSourceContext<CertificateSigningRequest> context) {
-    var arrays = InformerEventSourceConfiguration.from(ClusterArray.class, CertificateSigningRequest.class)
-        .withName(EventSources.ARRAYS).withSecondaryToPrimaryMapper(a -> Set.of()).build();
-    var nodes = InformerEventSourceConfiguration.from(ArrayNode.class, CertificateSigningRequest.class)
-        .withName(EventSources.NODES).withSecondaryToPrimaryMapper(n -> Set.of()).build();
-    var secrets = InformerEventSourceConfiguration.from(Secret.class, CertificateSigningRequest.class)
-        .withName(EventSources.SECRETS).withLabelSelector(Labels.MANAGED_SELECTOR)
-        .withSecondaryToPrimaryMapper(s -> Set.of()).build();
-    var configMaps = InformerEventSourceConfiguration.from(ConfigMap.class, CertificateSigningRequest.class)
-        .withName(EventSources.CONFIG_MAPS).withLabelSelector(Labels.MANAGED_SELECTOR)
-        .withSecondaryToPrimaryMapper(s -> Set.of()).build();
-    return List.of(new InformerEventSource<>(arrays, context), new InformerEventSource<>(nodes, context),
-        new InformerEventSource<>(secrets, context), new InformerEventSource<>(configMaps, context));
   }
 
   @Override
@@ -98,8 +75,11 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
     } catch (PkiException | IllegalArgumentException e) {
       return fail(csr, context, events, "BadRequest", "the request is not a valid PEM certificate request");
     }
-    Optional<ArrayNode> node = EventSources.source(context, ArrayNode.class, EventSources.NODES)
-        .list(namespace, n -> n.getSpec() != null && arrayName.equals(n.getSpec().array)
+    // Read from the API, not from caches: signing is rare, and caches of every Node and Secret
+    // would cost memory and a decode of every watch event all the time.
+    Lookup lookup = Lookup.api(context.getClient());
+    Optional<ArrayNode> node = context.getClient().resources(ArrayNode.class).inNamespace(namespace).list().getItems()
+        .stream().filter(n -> n.getSpec() != null && arrayName.equals(n.getSpec().array)
             && request.commonName().equals(n.getSpec().peerDNSName)).findFirst();
     if (node.isEmpty()) {
       return fail(csr, context, events, "UnknownNode", "no Node of array " + arrayName + " in namespace " + namespace
@@ -125,8 +105,7 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
       return fail(csr, context, events, refused.get().substring(0, refused.get().indexOf(':')),
           refused.get().substring(refused.get().indexOf(':') + 2));
     }
-    ClusterArray array = EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, arrayName)
-        .orElse(null);
+    ClusterArray array = lookup.get(ClusterArray.class, namespace, arrayName).orElse(null);
     boolean server = usages.contains("server auth");
     String nodeName = node.get().getMetadata().getName();
     if (!server && (array == null || array.getStatus() == null || array.getStatus().candidates == null
@@ -134,7 +113,7 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
       return fail(csr, context, events, "NotACandidate", "a client certificate is only for candidates; "
           + nodeName + " is not one");
     }
-    IssuingView view = IssuingView.ofArrayForSigner(namespace, arrayName, context);
+    IssuingView view = IssuingView.ofArrayForSigner(namespace, arrayName, lookup);
     if (view.waitingReason() != null) {
       return UpdateControl.<CertificateSigningRequest>noUpdate().rescheduleAfter(Duration.ofSeconds(5));
     }
@@ -156,8 +135,7 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
     patch.getStatus().setCertificate(Base64.getEncoder().encodeToString(
         leaf.chainPem().getBytes(StandardCharsets.UTF_8)));
     context.getClient().resource(patch).updateStatus();
-    ObjectWriter.apply(context, secret, EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
-        secretName));
+    ObjectWriter.apply(context, secret, lookup.get(Secret.class, namespace, secretName));
     events.normal(node.get(), "CSRSigned", "signed CertificateSigningRequest " + csr.getMetadata().getName()
         + " into " + secretName + " (CA generation " + view.signingGeneration() + ")");
     return UpdateControl.noUpdate();

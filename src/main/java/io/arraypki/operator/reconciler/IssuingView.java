@@ -38,18 +38,16 @@ record IssuingView(
     String waitingMessage) {
 
   static IssuingView ofArray(ArrayNode node, Context<ArrayNode> context) {
-    return of(node.getMetadata().getNamespace(), node.getSpec().array, context);
+    return of(node.getMetadata().getNamespace(), node.getSpec().array, Lookup.cached(context));
   }
 
-  /** For the CSR signer, which knows the array from the signer name. */
-  static <P extends io.fabric8.kubernetes.api.model.HasMetadata> IssuingView ofArrayForSigner(String namespace,
-      String arrayName, Context<P> context) {
-    return of(namespace, arrayName, context);
+  /** For the CSR signer, which knows the array from the signer name and reads from the API. */
+  static IssuingView ofArrayForSigner(String namespace, String arrayName, Lookup lookup) {
+    return of(namespace, arrayName, lookup);
   }
 
-  private static <P extends io.fabric8.kubernetes.api.model.HasMetadata> IssuingView of(String namespace,
-      String arrayName, Context<P> context) {
-    Optional<ClusterArray> array = EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, arrayName);
+  private static IssuingView of(String namespace, String arrayName, Lookup lookup) {
+    Optional<ClusterArray> array = lookup.get(ClusterArray.class, namespace, arrayName);
     if (array.isEmpty()) {
       return waiting("ArrayNotFound", "ClusterArray " + arrayName + " does not exist in namespace " + namespace);
     }
@@ -57,10 +55,9 @@ record IssuingView(
     if (status == null || status.ca == null || status.ca.generation == null) {
       return waiting("WaitingForCA", "array " + arrayName + " has no CA yet (see its Degraded condition)");
     }
-    Optional<Secret> caSecret = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
+    Optional<Secret> caSecret = lookup.get(Secret.class, namespace,
         Names.caGenerationSecret(arrayName, status.ca.generation));
-    Optional<ConfigMap> trust = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
-        Names.trustConfigMap(arrayName));
+    Optional<ConfigMap> trust = lookup.get(ConfigMap.class, namespace, Names.trustConfigMap(arrayName));
     if (caSecret.isEmpty() || trust.isEmpty() || TrustConfigMaps.bundle(trust.get()) == null) {
       return waiting("WaitingForCA", "the CA of array " + arrayName + " is not published yet");
     }
@@ -69,7 +66,7 @@ record IssuingView(
     return new IssuingView(arrayName, array.get(), ArraySettings.of(array.get().getSpec()),
         CaSecrets.read(caSecret.get()), status.ca.generation, TrustConfigMaps.bundle(trust.get()), newest,
         TrustConfigMaps.revocations(trust),
-        KeystorePasswords.read(context.getClient(), namespace, array.get().getSpec().keystores), null, null);
+        KeystorePasswords.read(lookup.client(), namespace, array.get().getSpec().keystores), null, null);
   }
 
   /** A node outside any array is the primary of an array of one, with its own CA. */

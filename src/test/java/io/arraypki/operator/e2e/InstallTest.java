@@ -210,7 +210,7 @@ class InstallTest {
         .flatMap(r -> r.getRules().stream()).map(InstallTest::describe).toList();
 
     assertThat(clusterRules).containsExactlyInAnyOrder(
-        "arraypki.io clusterarrays [] list,watch",
+        "arraypki.io clusterarrays [] get,list,watch",
         "arraypki.io nodes [] get,list,patch,watch",
         "arraypki.io candidatemaps [] create,list,patch,watch",
         "arraypki.io candidatemaps/status,clusterarrays/status,nodes/status [] patch",
