@@ -47,6 +47,7 @@ public final class OperatorMain {
         o -> o.withMetrics(MicrometerMetrics.newMicrometerMetricsBuilder(metrics).notCollectingMetricsPerResource().build()));
     HealthServer health = HealthServer.start(settings.httpPort(), operator, metrics);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(operator, health)));
+    LOG.info("crypto warmed up in {} ms", io.arraypki.operator.pki.WarmUp.run(Clock.systemUTC().instant()).toMillis());
     operator.start();
     LOG.info("arraypki-operator started; watching {}",
         settings.watchNamespaces().isEmpty() ? "all namespaces" : settings.watchNamespaces());

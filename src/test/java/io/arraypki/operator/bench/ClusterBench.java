@@ -129,13 +129,17 @@ public final class ClusterBench {
       results.put("steady_writes", steady.values().stream().mapToInt(Integer::intValue).sum());
       results.put("steady_writes_by_resource", steady);
 
+      Instant resignStart = Instant.now();
       long t1 = System.nanoTime();
       client.resources(ClusterArray.class).inNamespace(ns).withName("bench")
           .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"node-1\"}}");
       signedByTwo.await(nodes, Duration.ofMinutes(30));
       double resign = seconds(t1);
+      Instant resignEnd = Instant.now();
       results.put("resign_s", round(resign));
       results.put("resign_ratio", round(resign / floor));
+      Thread.sleep(5_000);
+      results.put("resign_writes_by_resource", operatorWrites(resignStart, resignEnd));
 
       results.putAll(memory());
     } finally {
