@@ -6,20 +6,22 @@
 #                              JDK's providers (target/bench/jmh.txt)
 # Options: --threads T (the floor's concurrency; default 16, the operator's RECONCILE_THREADS),
 # --unrelated U (unrelated Secrets and ConfigMaps in the cluster; default 10000),
-# --steady-seconds S (the quiet period; default 120).
+# --steady-seconds S (the quiet period; default 120), --warmup-nodes W (an unmeasured array of W
+# members issued and re-signed first, so that the measured operator is warm; default 200, 0 = cold).
 # The operator runs as the packaged jar under the chart's ServiceAccount
 # (e2e/operator-as-serviceaccount.sh), so the API server's audit log tells its writes apart.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-nodes=100 threads=16 unrelated=10000 steady=120 jmh=0
+nodes=100 threads=16 unrelated=10000 steady=120 warmup=200 jmh=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --unrelated) unrelated=$2; shift 2 ;;
     --steady-seconds) steady=$2; shift 2 ;;
+    --warmup-nodes) warmup=$2; shift 2 ;;
     --jmh) jmh=1; shift ;;
     *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
@@ -44,5 +46,5 @@ audit_logs=$(dirname "$KUBECONFIG")/logs
 # writes of a quiet period), a fixed port for /metrics.
 export ARRAYPKI_LEADER_ELECTION=false
 java -cp "$classpath" io.arraypki.operator.bench.ClusterBench --project "$ROOT" --audit-logs "$audit_logs" \
-  --nodes "$nodes" --threads "$threads" --unrelated "$unrelated" --steady-seconds "$steady" \
+  --nodes "$nodes" --threads "$threads" --unrelated "$unrelated" --steady-seconds "$steady" --warmup-nodes "$warmup" \
   --out target/bench/results.json
