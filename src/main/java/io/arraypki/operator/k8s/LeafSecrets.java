@@ -107,7 +107,7 @@ public final class LeafSecrets {
   /** The public key that goes with tls.key (the private key itself is not remembered). */
   private static Optional<java.security.PublicKey> publicKeyOfHeldKey(Secret secret) {
     try {
-      Optional<X509Certificate> certificate = parseLeaf(secret);
+      Optional<X509Certificate> certificate = leaf(secret);
       return SecretData.text(secret, SecretData.TLS_KEY)
           .filter(pem -> !pem.isEmpty())
           .filter(pem -> certificate.isPresent()

@@ -35,20 +35,12 @@ public final class Crypto {
   }
 
   /**
-   * The provider that generates keys of an algorithm fastest, as KeysAndSignaturesBenchmark (JMH,
-   * e2e/bench.sh --jmh) measured on two cores with JDK 17: the JDK's SunRsaSign for RSA (1.2x to
-   * 2.7x Bouncy Castle's speed), Bouncy Castle for ECDSA (5x SunEC) and Ed25519 (11x).
+   * The provider that generates keys of an algorithm and signs with them fastest, as
+   * KeysAndSignaturesBenchmark (JMH, e2e/bench.sh --jmh) measured on two cores with JDK 17: the
+   * JDK's SunRsaSign for RSA (key generation 1.2x to 2.7x Bouncy Castle's speed; signing 1.04x to
+   * 1.07x, within the noise), Bouncy Castle for ECDSA (5x to 7x SunEC) and Ed25519 (11x to 18x).
    */
-  public static Provider keyGenerationProvider(KeySpec.Algorithm algorithm) {
-    return algorithm == KeySpec.Algorithm.RSA ? Security.getProvider("SunRsaSign") : PROVIDER;
-  }
-
-  /**
-   * The provider that signs with a key of an algorithm fastest (same benchmark): SunRsaSign for
-   * RSA (1.04x to 1.07x, within the noise: either would do), Bouncy Castle for ECDSA (5x to 7x)
-   * and Ed25519 (18x).
-   */
-  public static Provider signingProvider(KeySpec.Algorithm algorithm) {
+  public static Provider fastestProvider(KeySpec.Algorithm algorithm) {
     return algorithm == KeySpec.Algorithm.RSA ? Security.getProvider("SunRsaSign") : PROVIDER;
   }
 

@@ -18,16 +18,16 @@ public final class KeyPairs {
       KeyPairGenerator generator;
       switch (spec.algorithm()) {
         case RSA -> {
-          generator = KeyPairGenerator.getInstance("RSA", Crypto.keyGenerationProvider(spec.algorithm()));
+          generator = KeyPairGenerator.getInstance("RSA", Crypto.fastestProvider(spec.algorithm()));
           generator.initialize(spec.size(), Crypto.random());
         }
         case ECDSA -> {
-          generator = KeyPairGenerator.getInstance("EC", Crypto.keyGenerationProvider(spec.algorithm()));
+          generator = KeyPairGenerator.getInstance("EC", Crypto.fastestProvider(spec.algorithm()));
           String curve = spec.size() == 384 ? "secp384r1" : "secp256r1";
           generator.initialize(new ECGenParameterSpec(curve), Crypto.random());
         }
         default -> {
-          generator = KeyPairGenerator.getInstance("Ed25519", Crypto.keyGenerationProvider(spec.algorithm()));
+          generator = KeyPairGenerator.getInstance("Ed25519", Crypto.fastestProvider(spec.algorithm()));
           generator.initialize(255, Crypto.random());
         }
       }

@@ -49,7 +49,7 @@ final class Signatures {
   static ContentSigner signer(PrivateKey key, PublicKey publicKey) {
     try {
       return new JcaContentSignerBuilder(algorithmFor(publicKey))
-          .setProvider(Crypto.signingProvider(KeyPairs.specOf(publicKey).algorithm()))
+          .setProvider(Crypto.fastestProvider(KeyPairs.specOf(publicKey).algorithm()))
           .setSecureRandom(Crypto.random())
           .build(key);
     } catch (OperatorCreationException e) {

@@ -113,7 +113,7 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
       return fail(csr, context, events, "NotACandidate", "a client certificate is only for candidates; "
           + nodeName + " is not one");
     }
-    IssuingView view = IssuingView.ofArrayForSigner(namespace, arrayName, lookup);
+    IssuingView view = IssuingView.of(namespace, arrayName, lookup);
     if (view.waitingReason() != null) {
       return UpdateControl.<CertificateSigningRequest>noUpdate().rescheduleAfter(Duration.ofSeconds(5));
     }

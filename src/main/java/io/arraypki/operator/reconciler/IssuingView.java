@@ -41,12 +41,8 @@ record IssuingView(
     return of(node.getMetadata().getNamespace(), node.getSpec().array, Lookup.cached(context));
   }
 
-  /** For the CSR signer, which knows the array from the signer name and reads from the API. */
-  static IssuingView ofArrayForSigner(String namespace, String arrayName, Lookup lookup) {
-    return of(namespace, arrayName, lookup);
-  }
-
-  private static IssuingView of(String namespace, String arrayName, Lookup lookup) {
+  /** The array's view read through {@code lookup} (the CSR signer's reads from the API). */
+  static IssuingView of(String namespace, String arrayName, Lookup lookup) {
     Optional<ClusterArray> array = lookup.get(ClusterArray.class, namespace, arrayName);
     if (array.isEmpty()) {
       return waiting("ArrayNotFound", "ClusterArray " + arrayName + " does not exist in namespace " + namespace);

@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Key generation and signing per algorithm, Bouncy Castle against the JDK's providers
  * (SunRsaSign, SunEC), with the operator's random source: what issuing one member costs in CPU.
  * Run by {@code e2e/bench.sh --jmh}; the operator's choice per algorithm is in
- * {@link Crypto#keyGenerationProvider} and {@link Crypto#signingProvider}.
+ * {@link Crypto#fastestProvider}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
