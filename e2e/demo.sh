@@ -1,26 +1,23 @@
 #!/usr/bin/env bash
-# Try arraypki-operator on a local control plane:
-#   e2e/demo.sh        bring up the control plane, build and start the operator, apply
-#                      deploy/examples/, wait for the array to be Ready and show it
-#   e2e/demo.sh stop   stop the operator and the control plane
+# Try arraypki-operator on a local cluster with a real worker node:
+#   e2e/demo.sh        bring up the cluster (control plane + a kubelet with containerd), build the
+#                      operator and its images, helm install the operator as a pod, apply
+#                      deploy/examples/, start a member pod per node (deploy/examples/member-pods/),
+#                      and show the pods, the array, every certificate verified by openssl and a
+#                      live mutual-TLS call between two member pods
+#   e2e/demo.sh stop   uninstall, and stop the cluster
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-STATE=${ARRAYPKI_CACHE:-$HOME/.cache/arraypki}/demo
-mkdir -p "$STATE"
-
-stop_operator() {
-  local pid i
-  if [ -f "$STATE/operator.pid" ] && pid=$(cat "$STATE/operator.pid") && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true # a shutdown that hangs must not leave a second operator running
-  fi
-  rm -f "$STATE/operator.pid"
-}
+RELEASE=arraypki-operator
+OPERATOR_NS=arraypki-system
 
 if [ "${1:-}" = stop ]; then
-  stop_operator
+  if e2e/local-cluster.sh status | grep -q '^kube-apiserver: running'; then
+    eval "$(e2e/local-cluster.sh env)"
+    kubectl delete namespace arraypki-demo --ignore-not-found --wait=false >/dev/null || true
+    helm uninstall "$RELEASE" -n "$OPERATOR_NS" --ignore-not-found >/dev/null || true
+  fi
   e2e/local-cluster.sh down
   exit 0
 fi
@@ -28,22 +25,28 @@ fi
 e2e/local-cluster.sh up
 eval "$(e2e/local-cluster.sh env)"
 
-echo "demo: building the operator"
+echo "demo: building the operator and its images"
 ./mvnw -B -q -DskipTests package
+e2e/images.sh build operator member
+e2e/images.sh import operator member
 
-stop_operator
-echo "demo: starting the operator (log: $STATE/operator.log)"
-# setsid: the operator keeps running after this script ends; `e2e/demo.sh stop` stops it.
-LEADER_ELECTION_NAMESPACE=default HTTP_PORT=${HTTP_PORT:-8080} \
-  setsid java -jar target/arraypki-operator.jar > "$STATE/operator.log" 2>&1 < /dev/null &
-echo $! > "$STATE/operator.pid"
+echo "demo: helm install the operator (a pod on the local node, watching arraypki-demo)"
+image=$(e2e/images.sh ref operator)
+helm upgrade --install "$RELEASE" charts/arraypki-operator -n "$OPERATOR_NS" --create-namespace --skip-crds \
+  --set image.repository="${image%:*}" --set image.tag="${image##*:}" --set image.pullPolicy=Never \
+  --set operator.watchNamespaces=arraypki-demo --set operator.logFormat=text --wait --timeout 5m >/dev/null
 
 kubectl apply -f deploy/examples/
 echo "demo: waiting for the array to be Ready"
 kubectl wait --for=condition=Ready --timeout=180s -n arraypki-demo clusterarray/sgd
+kubectl apply -f deploy/examples/member-pods/ >/dev/null
+echo "demo: waiting for the member pods"
+kubectl wait --for=condition=Ready --timeout=180s -n arraypki-demo pod -l arraypki.io/member-of=sgd >/dev/null
 
 echo
-kubectl get arraypki -n arraypki-demo
+kubectl get pods -n "$OPERATOR_NS"
+echo
+kubectl get pods,arraypki -n arraypki-demo
 echo
 echo "CA fingerprint: $(kubectl get clusterarray sgd -n arraypki-demo -o jsonpath='{.status.ca.fingerprint}')"
 tmp=$(mktemp -d)
@@ -54,11 +57,21 @@ for node in $(kubectl get anodes -n arraypki-demo -o jsonpath='{.items[*].metada
   printf '%s: ' "$node"
   openssl verify -CAfile "$tmp/ca.crt" "$tmp/tls.crt" | sed "s|$tmp/tls.crt: ||"
 done
+
+echo
+echo "demo: a live mutual-TLS call between member pods (from member-node-a's log):"
+for _ in $(seq 1 60); do
+  line=$(kubectl logs -n arraypki-demo member-node-a 2>/dev/null | grep -m1 'mutual TLS call to' || true)
+  [ -n "$line" ] && break
+  sleep 1
+done
+echo "  ${line:-(none yet: kubectl logs -n arraypki-demo member-node-a)}"
 cat <<TXT
 
-The array is Ready. To reach the cluster:
+The array is Ready and its members call each other. To reach the cluster:
   eval "\$(e2e/local-cluster.sh env)"
-  kubectl get arraypki -n arraypki-demo
+  kubectl get pods,arraypki -n arraypki-demo
+  kubectl logs -n arraypki-demo member-node-b
   kubectl describe clusterarray sgd -n arraypki-demo
 Stop everything with: e2e/demo.sh stop
 TXT

@@ -10,8 +10,12 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RotationSpec {
   @JsonPropertyDescription(
-      "Wait this long after publishing a new CA in every bundle before re-signing leaves. Default 30s.")
-  @Default("30s")
+      "Wait this long after publishing a new CA in every bundle before re-signing leaves, and after "
+          + "replacing a certificate before revoking it. Default 2m: longer than a kubelet with default "
+          + "settings takes to deliver a changed Secret or ConfigMap into a running pod (its sync period, "
+          + "1m, plus up to half of it as jitter, plus the cache: 52-85 s measured). Shorter only for "
+          + "kubelets with a shorter syncFrequency, or members that read the API directly.")
+  @Default("2m")
   @Pattern(Validation.DURATION)
   @ValidationRule(
       value = "duration(self) <= duration('24h')",
@@ -19,7 +23,9 @@ public class RotationSpec {
   public String trustPropagationDelay;
 
   @JsonPropertyDescription(
-      "Keep the old CA trusted this long after the last leaf moved to the new one. Default 1h.")
+      "Keep the old CA trusted this long after the last leaf moved to the new one. Default 1h. "
+          + "At least trustPropagationDelay (a shorter value is raised to it): until then a member's pod "
+          + "may not yet hold its new leaf, and peers that dropped the old CA would refuse it.")
   @Default("1h")
   @Pattern(Validation.DURATION)
   @ValidationRule(

@@ -67,7 +67,12 @@ public final class Revocations {
     return out.append(entries.isEmpty() ? "]" : "\n]").append('\n').toString();
   }
 
-  /** The superseded-certificate annotation of an issued Secret: {@code serial/generation/notAfter,...}. */
+  /**
+   * The superseded-certificate annotation of an issued Secret:
+   * {@code serial/generation/notAfter/supersededAt,...} (epoch seconds). The time a certificate
+   * was replaced is kept so that it is revoked only once its member has had the time to load the
+   * replacement; an entry written before that field existed counts as replaced at {@code revokedAt}.
+   */
   public static List<Revocation> parseSuperseded(String annotation, String node, Instant revokedAt) {
     List<Revocation> result = new ArrayList<>();
     if (annotation == null || annotation.isBlank()) {
@@ -75,11 +80,12 @@ public final class Revocations {
     }
     for (String item : annotation.split(",")) {
       String[] parts = item.trim().split("/");
-      if (parts.length != 3) {
+      if (parts.length != 3 && parts.length != 4) {
         continue;
       }
       try {
-        result.add(new Revocation(new BigInteger(parts[0], 16), Long.parseLong(parts[1]), revokedAt,
+        Instant supersededAt = parts.length == 4 ? Instant.ofEpochSecond(Long.parseLong(parts[3])) : revokedAt;
+        result.add(new Revocation(new BigInteger(parts[0], 16), Long.parseLong(parts[1]), supersededAt,
             Instant.ofEpochSecond(Long.parseLong(parts[2])), node, "Renewed"));
       } catch (RuntimeException e) {
         // an entry someone mangled is skipped; the others still count
@@ -91,7 +97,7 @@ public final class Revocations {
   public static String formatSuperseded(List<Revocation> revocations) {
     return String.join(",", revocations.stream()
         .map(r -> r.serial().toString(16).toUpperCase(java.util.Locale.ROOT) + "/" + r.caGeneration() + "/"
-            + r.notAfter().getEpochSecond())
+            + r.notAfter().getEpochSecond() + "/" + r.revokedAt().getEpochSecond())
         .toList());
   }
 }

@@ -70,7 +70,7 @@ public record ArraySettings(
         spec.candidates == null || spec.candidates.poolSize == null ? 3 : spec.candidates.poolSize,
         spec.candidates == null || spec.candidates.autoPromote == null || spec.candidates.autoPromote,
         spec.sshKeys != null && Boolean.TRUE.equals(spec.sshKeys.enabled),
-        duration(rotation.trustPropagationDelay, "30s"),
+        duration(rotation.trustPropagationDelay, "2m"),
         duration(rotation.overlap, "1h"));
   }
 

@@ -207,7 +207,8 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     if (!generations.isEmpty()) {
       Optional<ConfigMap> trustNow = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
           Names.trustConfigMap(name));
-      List<Revocation> revocations = revocations(trustNow, facts, unentitled, generations, now);
+      List<Revocation> revocations = revocations(trustNow, facts, unentitled, generations,
+          settings.trustPropagationDelay(), now, wakeAt);
       Map<Long, CertificateAuthority> trustedCas = new LinkedHashMap<>();
       trusted.forEach(g -> trustedCas.put(g, CaSecrets.read(generations.get(g))));
       CandidateMapSpec mapSpec = CandidateMaps.desired(array, candidates, facts);
@@ -381,8 +382,14 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == active).count(),
         facts.participants().stream().map(ArrayFacts::signedBy).collect(Collectors.toSet()),
         settings.trustPropagationDelay(),
-        settings.overlap(),
+        // the last member's new leaf reaches its pod up to trustPropagationDelay after the write:
+        // until then its peers must still trust the old CA, whatever a shorter overlap says
+        max(settings.overlap(), settings.trustPropagationDelay()),
         now);
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   private static RotationPlanner.Phase phaseOf(RotationStatus rotation) {
@@ -515,10 +522,14 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
 
   /**
    * The ledger with everything that must be on the CRL now: certificates of unentitled Secrets,
-   * certificates members superseded by renewal; expired entries dropped.
+   * and certificates members superseded by renewal once {@code trustPropagationDelay} has passed
+   * since they were replaced (a kubelet delivers the replacement to the member's pod up to about
+   * 90 s after the write; revoking at once would have its peers refuse the certificate it still
+   * presents until then); expired entries dropped. The earliest deferred revocation is added to
+   * {@code wakeAt}.
    */
   private static List<Revocation> revocations(Optional<ConfigMap> trust, ArrayFacts facts, List<Secret> unentitled,
-      Map<Long, Secret> generations, Instant now) {
+      Map<Long, Secret> generations, Duration propagationDelay, Instant now, List<Instant> wakeAt) {
     Map<java.math.BigInteger, Revocation> ledger = new LinkedHashMap<>();
     TrustConfigMaps.revocations(trust).stream().filter(r -> r.notAfter().isAfter(now))
         .forEach(r -> ledger.put(r.serial(), r));
@@ -533,9 +544,18 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     facts.service().ifPresent(replacing::add);
     for (Secret secret : replacing) {
       String node = EventSources.label(secret, Labels.NODE);
-      Revocations.parseSuperseded(LeafSecrets.annotation(secret, Labels.SUPERSEDED).orElse(null), node, now).stream()
-          .filter(r -> r.notAfter().isAfter(now))
-          .forEach(r -> ledger.putIfAbsent(r.serial(), r));
+      for (Revocation superseded : Revocations.parseSuperseded(
+          LeafSecrets.annotation(secret, Labels.SUPERSEDED).orElse(null), node, now)) {
+        Instant due = superseded.revokedAt().plus(propagationDelay);
+        if (!superseded.notAfter().isAfter(now) || ledger.containsKey(superseded.serial())) {
+          continue;
+        }
+        if (due.isAfter(now)) {
+          wakeAt.add(due);
+        } else {
+          ledger.put(superseded.serial(), superseded);
+        }
+      }
     }
     return new ArrayList<>(ledger.values());
   }

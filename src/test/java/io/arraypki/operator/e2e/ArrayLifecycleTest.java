@@ -6,6 +6,7 @@ import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.api.NodeRole;
 import io.arraypki.operator.api.PeerCertificatesSpec;
+import io.arraypki.operator.api.RotationSpec;
 import io.arraypki.operator.k8s.Conditions;
 import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.pki.Pem;
@@ -23,6 +24,7 @@ import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -225,16 +227,26 @@ class ArrayLifecycleTest {
   }
 
   @Test
-  void theRenewAnnotationGivesANodeANewKeyOncePerValue() {
-    createArray("renew", "renew-1");
+  void theRenewAnnotationGivesANodeANewKeyOncePerValueAndRevokesTheOldOneAfterTheTrustPropagationDelay() {
+    ClusterArray array = Arrays.array(ns(), "renew", "renew-1");
+    array.getSpec().rotation = new RotationSpec();
+    array.getSpec().rotation.trustPropagationDelay = "8s";
+    client().resource(array).create();
+    client().resource(Arrays.node(ns(), "renew-1", "renew")).create();
+    Arrays.awaitArrayReady(client(), ns(), "renew", 1);
     Secret first = secret("renew-1-peer-tls");
     annotate("renew-1", "r1");
     Waits.converge().untilAsserted(() ->
         assertThat(Arrays.get(client(), ns(), "renew-1").getStatus().lastHandledRenewal).isEqualTo("r1"));
+    Instant renewed = Instant.now();
     Secret second = secret("renew-1-peer-tls");
     assertThat(SecretData.text(second, "tls.key")).isNotEqualTo(SecretData.text(first, "tls.key"));
+    // the replaced certificate stays valid while the member's pod may not have its new one yet
+    assertThat(Crl.verify(dir, trust("renew"), Crl.leafPem(first))).as("right after the renewal").contains(": OK");
     Waits.converge().untilAsserted(() ->
         assertThat(Crl.verify(dir, trust("renew"), Crl.leafPem(first))).contains("certificate revoked"));
+    assertThat(Duration.between(renewed, Instant.now())).as("revoked after the 8 s delay, not at once")
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(5));
     // the same value again (re-applied) changes nothing
     annotate("renew-1", "r1");
     Waits.upTo(Duration.ofSeconds(5)).pollDelay(Duration.ofSeconds(3)).until(() -> true);

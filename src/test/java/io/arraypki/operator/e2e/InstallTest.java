@@ -148,8 +148,10 @@ class InstallTest {
     String kubeconfig = LocalControlPlane.kubeconfig().toString();
     LocalControlPlane.kubectl(null, "create", "namespace", ns).orFail("create namespace " + ns);
     try {
-      helm("install", release, CHART_ARG, "--namespace", ns, "--skip-crds", "--kubeconfig", kubeconfig)
-          .orFail("helm install " + release);
+      // replicas 0: the chart's default image lives in a registry this machine cannot reach; the
+      // operator running as a pod of the chart is OperatorPodTest's (with the locally built image)
+      helm("install", release, CHART_ARG, "--namespace", ns, "--skip-crds", "--kubeconfig", kubeconfig,
+          "--set", "replicas=0").orFail("helm install " + release);
 
       for (String object : List.of("deployment/" + fullname, "serviceaccount/" + fullname, "service/" + fullname,
           "role/" + fullname + "-leader-election", "rolebinding/" + fullname + "-leader-election")) {

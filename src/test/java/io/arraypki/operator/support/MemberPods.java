@@ -1,0 +1,238 @@
+package io.arraypki.operator.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.arraypki.operator.api.ArrayNode;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Real array members: one pod per Node on the local cluster's worker node, running the member
+ * daemon ({@code io.arraypki.operator.member.MemberDaemon}, image built by {@code e2e/images.sh})
+ * with the node's {@code <node>-peer-tls} Secret and the array's {@code <array>-trust} ConfigMap
+ * mounted as volumes, as a user would mount them. Each daemon calls every other member with
+ * mutual TLS and hostname verification, several times a second, and counts every failure;
+ * {@link #totals()} reads the counts over HTTP from each pod.
+ *
+ * <p>What a pod has loaded is read where the kubelet wrote it (the pod's volume directory under
+ * the node's kubelet root, on this machine), so a test can tell when a write reached a pod.
+ */
+public final class MemberPods {
+  public static final String MEMBER_LABEL = "arraypki.io/member";
+  public static final String ARRAY_LABEL = "arraypki.io/member-of";
+  private static final String ACCOUNT = "array-member";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final String array;
+  private final Map<String, Pod> pods = new LinkedHashMap<>();
+
+  private MemberPods(KubernetesClient client, String namespace, String array) {
+    this.client = client;
+    this.namespace = namespace;
+    this.array = array;
+  }
+
+  /** The image of the member daemon, as {@code e2e/images.sh} names it. */
+  public static String image() {
+    return Commands.run("bash", Commands.projectDir().resolve("e2e/images.sh").toString(), "ref", "member")
+        .orFail("e2e/images.sh ref member").output().trim();
+  }
+
+  /** Starts one member pod per node (the nodes' Secrets exist: their array is Ready) and waits for all. */
+  public static MemberPods start(KubernetesClient client, String namespace, String array, List<String> nodes) {
+    grantPeerDiscovery(client, namespace);
+    MemberPods members = new MemberPods(client, namespace, array);
+    String image = image();
+    for (String node : nodes) {
+      ArrayNode spec = Arrays.get(client, namespace, node);
+      Pod pod = client.resource(pod(namespace, array, node, spec.getSpec().peerDNSName, image)).create();
+      members.pods.put(node, pod);
+    }
+    Waits.upTo(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      for (String node : nodes) {
+        Pod pod = client.pods().inNamespace(namespace).withName(podName(node)).get();
+        org.assertj.core.api.Assertions.assertThat(pod.getStatus().getConditions())
+            .as("pod of %s: %s", node, pod.getStatus())
+            .anySatisfy(c -> {
+              org.assertj.core.api.Assertions.assertThat(c.getType()).isEqualTo("Ready");
+              org.assertj.core.api.Assertions.assertThat(c.getStatus()).isEqualTo("True");
+            });
+        members.pods.put(node, pod);
+      }
+    });
+    return members;
+  }
+
+  public static String podName(String node) {
+    return "member-" + node;
+  }
+
+  /** The member pods find each other through the API (no cluster DNS here): list pods, nothing else. */
+  private static void grantPeerDiscovery(KubernetesClient client, String namespace) {
+    client.resource(new ServiceAccountBuilder().withNewMetadata().withName(ACCOUNT).withNamespace(namespace)
+        .endMetadata().build()).createOr(r -> r.update());
+    client.resource(new RoleBuilder().withNewMetadata().withName(ACCOUNT).withNamespace(namespace).endMetadata()
+        .withRules(new PolicyRuleBuilder().withApiGroups("").withResources("pods").withVerbs("list").build())
+        .build()).createOr(r -> r.update());
+    client.resource(new RoleBindingBuilder().withNewMetadata().withName(ACCOUNT).withNamespace(namespace).endMetadata()
+        .withNewRoleRef("rbac.authorization.k8s.io", "Role", ACCOUNT)
+        .addNewSubject().withKind("ServiceAccount").withName(ACCOUNT).withNamespace(namespace).endSubject()
+        .build()).createOr(r -> r.update());
+  }
+
+  private static Pod pod(String namespace, String array, String node, String peerDnsName, String image) {
+    return new PodBuilder()
+        .withNewMetadata().withName(podName(node)).withNamespace(namespace)
+        .addToLabels(MEMBER_LABEL, node).addToLabels(ARRAY_LABEL, array)
+        .addToAnnotations("arraypki.io/peer-dns-name", peerDnsName)
+        .endMetadata()
+        .withNewSpec()
+        .withServiceAccountName(ACCOUNT)
+        .withTerminationGracePeriodSeconds(2L)
+        .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(65532L).withRunAsGroup(65532L)
+        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
+        .addNewContainer().withName("member").withImage(image).withImagePullPolicy("Never")
+        .addNewEnv().withName("MEMBER_NAME").withValue(node).endEnv()
+        .addNewEnv().withName("PEER_SELECTOR").withValue(ARRAY_LABEL + "=" + array).endEnv()
+        .addNewEnv().withName("POD_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace")
+        .endFieldRef().endValueFrom().endEnv()
+        .addNewEnv().withName("CALL_INTERVAL_MS").withValue("500").endEnv()
+        // a small daemon: the client compiler and the serial collector keep six of them light on two cores
+        .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-XX:TieredStopAtLevel=1 -XX:+UseSerialGC").endEnv()
+        .addNewPort().withName("mtls").withContainerPort(7443).endPort()
+        .addNewPort().withName("stats").withContainerPort(8080).endPort()
+        .withNewReadinessProbe().withNewHttpGet().withPath("/healthz").withNewPort(8080).endHttpGet()
+        .withPeriodSeconds(2).endReadinessProbe()
+        .withNewResources().addToLimits("memory", new Quantity("192Mi")).addToRequests("cpu", new Quantity("50m"))
+        .endResources()
+        .withNewSecurityContext().withReadOnlyRootFilesystem(true).withAllowPrivilegeEscalation(false)
+        .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
+        .addNewVolumeMount().withName("tls").withMountPath("/etc/array/tls").withReadOnly(true).endVolumeMount()
+        .addNewVolumeMount().withName("trust").withMountPath("/etc/array/trust").withReadOnly(true).endVolumeMount()
+        .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+        .endContainer()
+        .addNewVolume().withName("tls").withNewSecret().withSecretName(node + "-peer-tls").endSecret().endVolume()
+        .addNewVolume().withName("trust").withNewConfigMap().withName(array + "-trust").endConfigMap().endVolume()
+        .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+        .endSpec().build();
+  }
+
+  public List<String> nodes() {
+    return new ArrayList<>(pods.keySet());
+  }
+
+  public String array() {
+    return array;
+  }
+
+  /** The member daemon's /stats of {@code node}'s pod, over HTTP from this machine to the pod's address. */
+  public JsonNode stats(String node) {
+    String ip = pods.get(node).getStatus().getPodIP();
+    try {
+      HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + ip + ":8080/stats"))
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException("stats of " + node + ": HTTP " + response.statusCode());
+      }
+      return JSON.readTree(response.body());
+    } catch (IOException e) {
+      throw new IllegalStateException("stats of " + node + " at " + ip, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Calls attempted and failed by all members so far, and the latest failures' messages. */
+  public record Totals(long attempts, long successes, long failures, List<String> recentFailures) {
+    public String text() {
+      return attempts + " calls, " + failures + " failed";
+    }
+
+    public Totals minus(Totals before) {
+      return new Totals(attempts - before.attempts, successes - before.successes, failures - before.failures,
+          recentFailures);
+    }
+  }
+
+  public Totals totals() {
+    long attempts = 0;
+    long successes = 0;
+    long failures = 0;
+    List<String> recent = new ArrayList<>();
+    for (String node : pods.keySet()) {
+      JsonNode stats = stats(node);
+      attempts += stats.path("attempts").asLong();
+      successes += stats.path("successes").asLong();
+      failures += stats.path("failures").asLong();
+      stats.path("recentFailures").forEach(f -> recent.add(node + ": " + f));
+    }
+    return new Totals(attempts, successes, failures, recent);
+  }
+
+  /** True when every member has called every other one successfully at least once. */
+  public boolean allPeersReached() {
+    for (String node : pods.keySet()) {
+      JsonNode peers = stats(node).path("peers");
+      for (String other : pods.keySet()) {
+        if (!other.equals(node) && peers.path(other).path("successes").asLong() == 0) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A file of a pod's volume as the kubelet delivered it ({@code volume} "tls" is the Secret,
+   * "trust" the ConfigMap), empty when it is not there (yet).
+   */
+  public Optional<String> mounted(String node, String volume, String file) {
+    String uid = pods.get(node).getMetadata().getUid();
+    String kind = volume.equals("trust") ? "kubernetes.io~configmap" : "kubernetes.io~secret";
+    Path path = LocalControlPlane.kubeconfig().getParent()
+        .resolve("node/kubelet/pods").resolve(uid).resolve("volumes").resolve(kind).resolve(volume).resolve(file);
+    try {
+      return Files.exists(path) ? Optional.of(Files.readString(path)) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The member daemons' own logs, for the record of a run. */
+  public String logs(String node) {
+    try {
+      return client.pods().inNamespace(namespace).withName(podName(node)).getLog();
+    } catch (RuntimeException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  public void delete() {
+    for (String node : pods.keySet()) {
+      client.pods().inNamespace(namespace).withName(podName(node)).withGracePeriod(0).delete();
+    }
+  }
+}
