@@ -282,7 +282,7 @@ public final class MemberDaemon implements AutoCloseable {
       presented = exchange(peer, step);
     } catch (Exception e) {
       if (!running) {
-        return; // stopping: a call cut short by the shutdown is no failure of the array
+        return; // stopping: not counted (see Stats.stop)
       }
       // the step tells a refusal seen after the handshake (TLS 1.3: the server checks the
       // client's certificate after the client is done) from one seen in it
@@ -500,6 +500,7 @@ public final class MemberDaemon implements AutoCloseable {
       return;
     }
     running = false;
+    stats.stop();
     log("stopping: " + stats.summary());
     try {
       if (listener != null) {

@@ -22,6 +22,7 @@ final class Stats {
   private long successes;
   private long failures;
   private long handshakeServerFailures;
+  private boolean stopped;
   private final Map<String, PeerCounts> peers = new TreeMap<>();
   private final ArrayDeque<Failure> recent = new ArrayDeque<>();
 
@@ -45,6 +46,9 @@ final class Stats {
 
   /** Whether this was the peer's first success (the daemon logs that one). */
   synchronized boolean success(String peer, Presented presented) {
+    if (stopped) {
+      return false;
+    }
     PeerCounts p = peer(peer);
     attempts++;
     successes++;
@@ -55,6 +59,9 @@ final class Stats {
   }
 
   synchronized void failure(String peer, String error, Instant now) {
+    if (stopped) {
+      return;
+    }
     PeerCounts p = peer(peer);
     attempts++;
     failures++;
@@ -68,7 +75,17 @@ final class Stats {
   }
 
   synchronized void handshakeServerFailure() {
-    handshakeServerFailures++;
+    if (!stopped) {
+      handshakeServerFailures++;
+    }
+  }
+
+  /**
+   * No more counting: the daemon is stopping, and a call it cuts short (or one that ends after)
+   * says nothing about the array.
+   */
+  synchronized void stop() {
+    stopped = true;
   }
 
   synchronized String summary() {

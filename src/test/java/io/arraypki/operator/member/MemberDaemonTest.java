@@ -14,10 +14,6 @@ import io.arraypki.operator.pki.Fingerprints;
 import io.arraypki.operator.trust.TestPki;
 import io.arraypki.operator.trust.TestPki.Leaf;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -199,16 +195,16 @@ class MemberDaemonTest {
     Member b = start("node-b");
     awaitStats(a, s -> successes(s, "node-b") >= 1);
 
-    int listenPort = a.daemon().listenPort();
     int statsPort = a.daemon().statsPort();
     long started = System.nanoTime();
     a.daemon().close();
-    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+    // HttpServer.stop waits for its dispatcher, which polls once a second
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
 
     long attempts = ((Number) a.daemon().statsDocument().get("attempts")).longValue();
-    assertThatThrownBy(() -> new Socket().connect(
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), listenPort), 1_000))
-        .isInstanceOf(ConnectException.class);
+    // a's port is closed: b's calls to it fail (probed through b, not with a socket of this test,
+    // which could connect to itself once the port is free: a loopback self-connect)
+    awaitStats(b, s -> s.path("peers").path("node-a").path("failures").asLong() >= 1);
     assertThatThrownBy(() -> get(statsPort, "/healthz")).isInstanceOf(IOException.class);
     Thread.sleep(600);
     assertThat(((Number) a.daemon().statsDocument().get("attempts")).longValue()).isEqualTo(attempts);
