@@ -3,6 +3,7 @@ package io.arraypki.operator.trust;
 import io.arraypki.operator.pki.KeyPairs;
 import io.arraypki.operator.pki.Keystores;
 import io.arraypki.operator.pki.Pem;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -64,6 +65,14 @@ public final class MemberKeyManager extends X509ExtendedKeyManager {
 
   private Identity current() {
     return identity.get();
+  }
+
+  /**
+   * The chain served now, leaf first (read again if tls.crt or tls.key changed); an
+   * IllegalStateException while the files cannot be loaded.
+   */
+  public List<X509Certificate> certificateChain() {
+    return List.of(current().chain());
   }
 
   private Identity byAlias(String alias) {

@@ -10,7 +10,6 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
-import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import javax.net.ssl.SSLEngine;
@@ -27,7 +26,8 @@ public final class MemberTrustManager extends X509ExtendedTrustManager {
   private final MountedFiles<Trust> trust;
   private final boolean privileged;
 
-  private record Trust(X509ExtendedTrustManager chains, List<X509CRL> crls, Set<String> candidates) {}
+  private record Trust(List<X509Certificate> cas, X509ExtendedTrustManager chains, List<X509CRL> crls,
+      Set<String> candidates) {}
 
   /**
    * @param trustDirectory holds ca.crt, and optionally crl.pem and candidate-map.json
@@ -45,7 +45,8 @@ public final class MemberTrustManager extends X509ExtendedTrustManager {
     }
     try {
       CertificateFactory cf = CertificateFactory.getInstance("X.509");
-      Collection<? extends java.security.cert.Certificate> cas = cf.generateCertificates(new ByteArrayInputStream(files[0]));
+      List<X509Certificate> cas = cf.generateCertificates(new ByteArrayInputStream(files[0])).stream()
+          .map(c -> (X509Certificate) c).toList();
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
       int i = 0;
@@ -63,14 +64,13 @@ public final class MemberTrustManager extends X509ExtendedTrustManager {
       List<X509CRL> crls = files[1] == null ? List.of()
           : cf.generateCRLs(new ByteArrayInputStream(files[1])).stream().map(c -> (X509CRL) c).toList();
       Set<String> candidates = files[2] == null ? Set.of() : CandidateMapFile.digests(files[2]);
-      return new Trust(chains, crls, candidates);
+      return new Trust(cas, chains, crls, candidates);
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new IllegalStateException("cannot load the mounted trust material", e);
     }
   }
 
-  private void checkRevocation(X509Certificate[] chain) throws CertificateException {
-    Trust t = trust.get();
+  private static void checkRevocation(Trust t, X509Certificate[] chain) throws CertificateException {
     for (X509Certificate cert : chain) {
       for (X509CRL crl : t.crls()) {
         if (crl.getIssuerX500Principal().equals(cert.getIssuerX500Principal()) && crl.isRevoked(cert)) {
@@ -80,8 +80,8 @@ public final class MemberTrustManager extends X509ExtendedTrustManager {
     }
   }
 
-  private void checkCandidate(X509Certificate[] chain) throws CertificateException {
-    if (privileged && !trust.get().candidates().contains(Fingerprints.digest(chain[0]))) {
+  private void checkCandidate(Trust t, X509Certificate[] chain) throws CertificateException {
+    if (privileged && !t.candidates().contains(Fingerprints.digest(chain[0]))) {
       throw new CertificateException("client certificate " + Fingerprints.digest(chain[0])
           + " is not in the candidate map: privileged calls are refused");
     }
@@ -89,41 +89,66 @@ public final class MemberTrustManager extends X509ExtendedTrustManager {
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    trust.get().chains().checkClientTrusted(chain, authType, socket);
-    checkRevocation(chain);
-    checkCandidate(chain);
+    Trust t = trust.get();
+    t.chains().checkClientTrusted(chain, authType, socket);
+    checkRevocation(t, chain);
+    checkCandidate(t, chain);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    trust.get().chains().checkClientTrusted(chain, authType, engine);
-    checkRevocation(chain);
-    checkCandidate(chain);
+    Trust t = trust.get();
+    t.chains().checkClientTrusted(chain, authType, engine);
+    checkRevocation(t, chain);
+    checkCandidate(t, chain);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    trust.get().chains().checkClientTrusted(chain, authType);
-    checkRevocation(chain);
-    checkCandidate(chain);
+    Trust t = trust.get();
+    t.chains().checkClientTrusted(chain, authType);
+    checkRevocation(t, chain);
+    checkCandidate(t, chain);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    trust.get().chains().checkServerTrusted(chain, authType, socket);
-    checkRevocation(chain);
+    Trust t = trust.get();
+    t.chains().checkServerTrusted(chain, authType, socket);
+    checkRevocation(t, chain);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    trust.get().chains().checkServerTrusted(chain, authType, engine);
-    checkRevocation(chain);
+    Trust t = trust.get();
+    t.chains().checkServerTrusted(chain, authType, engine);
+    checkRevocation(t, chain);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    trust.get().chains().checkServerTrusted(chain, authType);
-    checkRevocation(chain);
+    Trust t = trust.get();
+    t.chains().checkServerTrusted(chain, authType);
+    checkRevocation(t, chain);
+  }
+
+  /**
+   * Checks a chain a peer presented in an earlier handshake against the files as they are now:
+   * the CA bundle (validity against the clock), the CRL and, for a client of a privileged
+   * context, the candidate map. Hostnames are not checked again: they do not depend on the files.
+   */
+  void verify(X509Certificate[] chain, boolean peerIsClient) throws CertificateException {
+    if (peerIsClient) {
+      checkClientTrusted(chain, chain[0].getPublicKey().getAlgorithm());
+    } else {
+      // what the JDK passes for TLS 1.3: the leaf must allow digital signatures
+      checkServerTrusted(chain, "UNKNOWN");
+    }
+  }
+
+  /** The CAs of the mounted ca.crt, in the file's order (read again if it changed). */
+  public List<X509Certificate> trustedCertificates() {
+    return trust.get().cas();
   }
 
   @Override

@@ -4,10 +4,21 @@
  * refuse revoked certificates (crl.pem), accept privileged clients only when the SHA-256 digest
  * of their certificate is in candidate-map.json, and reload when the mounted files change, with
  * no restart. Only the JDK's own TLS stack is used; keys are loaded with the JDK's providers.
+ * No Kubernetes types here: a daemon sees only files.
+ *
+ * <p>The SSLContexts of {@link io.arraypki.operator.trust.MemberTls} never resume a TLS session:
+ * a resumed handshake would skip the trust manager (a demoted or revoked peer accepted) and the
+ * certificate choice (a rotated member presenting its old certificate). Every connection is a
+ * full handshake against the files as they are at that moment; a connection kept open across a
+ * change is checked again with {@code verifyPeer}.
  *
  * <pre>{@code
- * SSLContext peer = MemberTls.sslContext(Path.of("/etc/array/tls"), Path.of("/etc/array/trust"), false);
- * SSLContext privileged = MemberTls.sslContext(Path.of("/etc/array/tls"), Path.of("/etc/array/trust"), true);
+ * MemberTls tls = MemberTls.open(Path.of("/etc/array/tls"), Path.of("/etc/array/trust"), true);
+ * SSLServerSocket server = (SSLServerSocket) tls.sslContext().getServerSocketFactory().createServerSocket(7443);
+ * server.setNeedClientAuth(true);
+ * SSLSocket call = (SSLSocket) server.accept();
+ * ...
+ * tls.verifyPeer(call); // before a request on a connection that stays open
  * }</pre>
  */
 package io.arraypki.operator.trust;

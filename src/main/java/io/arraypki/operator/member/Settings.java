@@ -1,0 +1,130 @@
+package io.arraypki.operator.member;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a member daemon is told, from its environment ({@link #fromEnvironment}) or built by a test.
+ * The peers are either a static list ({@code PEERS}) or the pods a label selector finds in the
+ * daemon's namespace ({@code PEER_SELECTOR}, {@code POD_NAMESPACE}); never both.
+ *
+ * @param listenPort 0: any free port (tests)
+ * @param statsPort 0: any free port (tests)
+ * @param peerSelector null unless peers come from the Kubernetes API
+ */
+public record Settings(
+    String memberName,
+    Path tlsDirectory,
+    Path trustDirectory,
+    int listenPort,
+    int statsPort,
+    Duration callInterval,
+    Duration callTimeout,
+    List<Peer> peers,
+    String peerSelector,
+    String namespace) {
+
+  public Settings {
+    if (memberName == null || memberName.isBlank()) {
+      throw new IllegalArgumentException("MEMBER_NAME is required: this node's name");
+    }
+    peers = List.copyOf(peers);
+    if (peerSelector != null && !peers.isEmpty()) {
+      throw new IllegalArgumentException("set PEERS or PEER_SELECTOR, not both");
+    }
+    if (peerSelector != null && (namespace == null || namespace.isBlank())) {
+      throw new IllegalArgumentException("PEER_SELECTOR needs POD_NAMESPACE: the namespace to list pods in");
+    }
+    if (callInterval.isNegative() || callInterval.isZero() || callTimeout.isNegative() || callTimeout.isZero()) {
+      throw new IllegalArgumentException("CALL_INTERVAL_MS and CALL_TIMEOUT_MS must be positive");
+    }
+  }
+
+  public static Settings fromEnvironment(Map<String, String> env) {
+    String selector = blankToNull(env.get("PEER_SELECTOR"));
+    return new Settings(
+        env.get("MEMBER_NAME"),
+        Path.of(env.getOrDefault("TLS_DIR", "/etc/array/tls")),
+        Path.of(env.getOrDefault("TRUST_DIR", "/etc/array/trust")),
+        port(env, "LISTEN_PORT", 7443),
+        port(env, "STATS_PORT", 8080),
+        Duration.ofMillis(number(env, "CALL_INTERVAL_MS", 500)),
+        Duration.ofMillis(number(env, "CALL_TIMEOUT_MS", 3000)),
+        parsePeers(env.getOrDefault("PEERS", "")),
+        selector,
+        blankToNull(env.get("POD_NAMESPACE")));
+  }
+
+  /** {@code name=dnsName@host:port,...}; an IPv6 host in brackets: {@code node-b=b.example@[fd00::2]:7443}. */
+  static List<Peer> parsePeers(String text) {
+    List<Peer> peers = new ArrayList<>();
+    for (String entry : text.split(",")) {
+      String e = entry.trim();
+      if (e.isEmpty()) {
+        continue;
+      }
+      int equals = e.indexOf('=');
+      int at = e.lastIndexOf('@');
+      int colon = e.lastIndexOf(':');
+      if (equals < 1 || at < equals + 2 || colon < at + 2) {
+        throw new IllegalArgumentException("PEERS entry '" + e + "' is not name=dnsName@host:port");
+      }
+      String host = e.substring(at + 1, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      int port;
+      try {
+        port = Integer.parseInt(e.substring(colon + 1));
+      } catch (NumberFormatException ex) {
+        throw new IllegalArgumentException("PEERS entry '" + e + "' has no port number after the last ':'");
+      }
+      peers.add(new Peer(e.substring(0, equals), e.substring(equals + 1, at), host, port));
+    }
+    return peers;
+  }
+
+  private static int port(Map<String, String> env, String name, int fallback) {
+    long port = number(env, name, fallback);
+    if (port > 65535) {
+      throw new IllegalArgumentException(name + " must be a TCP port, not " + port);
+    }
+    return (int) port;
+  }
+
+  private static long number(Map<String, String> env, String name, long fallback) {
+    String value = blankToNull(env.get(name));
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      long n = Long.parseLong(value.trim());
+      if (n < 0) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a non-negative whole number, not '" + value + "'");
+    }
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
+  /** For the start log: every setting but the peers (there are no secrets among them). */
+  String describe() {
+    return "tls " + tlsDirectory + ", trust " + trustDirectory + ", listen " + listenPort + ", stats " + statsPort
+        + ", call every " + callInterval.toMillis() + " ms, timeout " + callTimeout.toMillis() + " ms";
+  }
+
+  /** Where the peers come from, for the start log. */
+  String describePeers() {
+    return peerSelector != null
+        ? "the running pods matching '" + peerSelector + "' in namespace " + namespace
+        : peers.isEmpty() ? "none" : peers.toString();
+  }
+}

@@ -1,0 +1,132 @@
+package io.arraypki.operator.member;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The counts of a member daemon. Every call is counted when it ends, its attempt together with
+ * its outcome under one lock, so that a snapshot always has attempts = successes + failures,
+ * overall and per peer: a rotation test that reads zero failures read them honestly.
+ */
+final class Stats {
+  static final int RECENT_FAILURES = 100;
+
+  private final String member;
+  private final Instant since;
+  private long attempts;
+  private long successes;
+  private long failures;
+  private long handshakeServerFailures;
+  private boolean stopped;
+  private final Map<String, PeerCounts> peers = new TreeMap<>();
+  private final ArrayDeque<Failure> recent = new ArrayDeque<>();
+
+  /** What a peer presented in its last successful call. */
+  record Presented(String serial, String issuer, String issuerFingerprint) {}
+
+  record Failure(Instant time, String peer, String error) {}
+
+  private static final class PeerCounts {
+    long attempts;
+    long successes;
+    long failures;
+    String lastError;
+    Presented lastPresented;
+  }
+
+  Stats(String member, Instant since) {
+    this.member = member;
+    this.since = since;
+  }
+
+  /** Whether this was the peer's first success (the daemon logs that one). */
+  synchronized boolean success(String peer, Presented presented) {
+    if (stopped) {
+      return false;
+    }
+    PeerCounts p = peer(peer);
+    attempts++;
+    successes++;
+    p.attempts++;
+    p.successes++;
+    p.lastPresented = presented;
+    return p.successes == 1;
+  }
+
+  synchronized void failure(String peer, String error, Instant now) {
+    if (stopped) {
+      return;
+    }
+    PeerCounts p = peer(peer);
+    attempts++;
+    failures++;
+    p.attempts++;
+    p.failures++;
+    p.lastError = error;
+    recent.addLast(new Failure(now, peer, error));
+    while (recent.size() > RECENT_FAILURES) {
+      recent.removeFirst();
+    }
+  }
+
+  synchronized void handshakeServerFailure() {
+    if (!stopped) {
+      handshakeServerFailures++;
+    }
+  }
+
+  /**
+   * No more counting: the daemon is stopping, and a call it cuts short (or one that ends after)
+   * says nothing about the array.
+   */
+  synchronized void stop() {
+    stopped = true;
+  }
+
+  synchronized String summary() {
+    return "calls " + attempts + " ok " + successes + " failed " + failures;
+  }
+
+  private PeerCounts peer(String name) {
+    return peers.computeIfAbsent(name, n -> new PeerCounts());
+  }
+
+  /** The /stats document, less what the daemon adds about its own files (serving, trusted). */
+  synchronized Map<String, Object> snapshot() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("member", member);
+    out.put("since", since.toString());
+    out.put("attempts", attempts);
+    out.put("successes", successes);
+    out.put("failures", failures);
+    Map<String, Object> byPeer = new LinkedHashMap<>();
+    peers.forEach((name, p) -> {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("attempts", p.attempts);
+      entry.put("successes", p.successes);
+      entry.put("failures", p.failures);
+      entry.put("lastError", p.lastError);
+      entry.put("lastPeerSerial", p.lastPresented == null ? null : p.lastPresented.serial());
+      entry.put("lastPeerIssuer", p.lastPresented == null ? null : p.lastPresented.issuer());
+      entry.put("lastPeerIssuerFingerprint", p.lastPresented == null ? null : p.lastPresented.issuerFingerprint());
+      byPeer.put(name, entry);
+    });
+    out.put("peers", byPeer);
+    List<Map<String, Object>> failed = new ArrayList<>();
+    for (Failure f : recent) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("time", f.time().toString());
+      entry.put("peer", f.peer());
+      entry.put("error", f.error());
+      failed.add(entry);
+    }
+    out.put("recentFailures", failed);
+    out.put("handshakeServerFailures", handshakeServerFailures);
+    return out;
+  }
+}
