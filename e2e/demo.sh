@@ -13,7 +13,7 @@ RELEASE=arraypki-operator
 OPERATOR_NS=arraypki-system
 
 if [ "${1:-}" = stop ]; then
-  if e2e/local-cluster.sh status | grep -q '^kube-apiserver: running'; then
+  if grep -q '^kube-apiserver: running' <<<"$(e2e/local-cluster.sh status)"; then
     eval "$(e2e/local-cluster.sh env)"
     kubectl delete namespace arraypki-demo --ignore-not-found --wait=false >/dev/null || true
     helm uninstall "$RELEASE" -n "$OPERATOR_NS" --ignore-not-found >/dev/null || true

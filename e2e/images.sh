@@ -188,7 +188,7 @@ build_base() { # sets BASE_TAR
   mkdir -p "$(dirname "$rt")"
   "$jdk/bin/jlink" --add-modules "$JRE_MODULES" --strip-debug --no-header-files --no-man-pages \
     --output "$rt" >&2
-  if find "$rt" -type l -lname '/*' | grep -q .; then
+  if [ -n "$(find "$rt" -type l -lname '/*' -print -quit)" ]; then
     die "the jlink output has absolute symlinks (to files of the host): $(find "$rt" -type l -lname '/*')"
   fi
 

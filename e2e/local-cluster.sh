@@ -399,7 +399,9 @@ setup_node_network() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
   fi
-  ip addr show dev "$BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/${POD_SUBNET#*/}" dev "$BRIDGE"
+  local addresses # (no grep -q in a pipe under pipefail: ip would die of SIGPIPE)
+  addresses=$(ip addr show dev "$BRIDGE")
+  grep -q "inet $NODE_IP/" <<<"$addresses" || ip addr add "$NODE_IP/${POD_SUBNET#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   local sysctl_file=$NODE_DIR/sysctl.saved key
   if [ ! -f "$sysctl_file" ]; then # the values before the node changed them, restored by down
@@ -472,8 +474,8 @@ YAML
 }
 
 node_ready() {
-  "$(bin_path kubectl)" --kubeconfig "$KUBECONFIG_FILE" get node "$NODE_NAME" \
-    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
+  [ "$("$(bin_path kubectl)" --kubeconfig "$KUBECONFIG_FILE" get node "$NODE_NAME" \
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
 start_node() {

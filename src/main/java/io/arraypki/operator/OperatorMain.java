@@ -48,7 +48,14 @@ public final class OperatorMain {
     HealthServer health = HealthServer.start(settings.httpPort(), operator, metrics);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(operator, health)));
     LOG.info("crypto warmed up in {} ms", io.arraypki.operator.pki.WarmUp.run(Clock.systemUTC().instant()).toMillis());
-    operator.start();
+    try {
+      operator.start();
+    } catch (RuntimeException e) {
+      // the health server's thread would keep a JVM without controllers alive, and its pod Running
+      LOG.error("arraypki-operator could not start; exiting so that it is restarted", e);
+      org.apache.logging.log4j.LogManager.shutdown();
+      Runtime.getRuntime().halt(1);
+    }
     LOG.info("arraypki-operator started; watching {}",
         settings.watchNamespaces().isEmpty() ? "all namespaces" : settings.watchNamespaces());
   }

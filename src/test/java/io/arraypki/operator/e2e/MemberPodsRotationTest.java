@@ -45,7 +45,6 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * that the zero above is a measurement that can fail.
  */
 @Tag("member-pods")
-@Execution(ExecutionMode.CONCURRENT)
 class MemberPodsRotationTest {
   @RegisterExtension
   static AbstractOperatorExtension operator = OperatorUnderTest.start();
@@ -62,6 +61,7 @@ class MemberPodsRotationTest {
   }
 
   @Test
+  @Execution(ExecutionMode.CONCURRENT) // with the other test of this class only: classes run one at a time
   void aPrimaryChangeARenewCaAndARenewCertificatesEachCompleteWithZeroFailedCallsBetweenSixMemberPodsAtTheKubeletsDefaults()
       throws Exception {
     // the rotation settings a user gets, but overlap: its default is an hour
@@ -116,6 +116,7 @@ class MemberPodsRotationTest {
   }
 
   @Test
+  @Execution(ExecutionMode.CONCURRENT)
   void aTrustPropagationDelayShorterThanTheKubeletsMakesMemberPodsRefuseEachOtherDuringAPrimaryChange()
       throws Exception {
     List<String> nodes = createArray("hasty", 3, "0s", "0s");

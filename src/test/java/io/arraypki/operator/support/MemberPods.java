@@ -118,7 +118,7 @@ public final class MemberPods {
         .addNewEnv().withName("PEER_SELECTOR").withValue(ARRAY_LABEL + "=" + array).endEnv()
         .addNewEnv().withName("POD_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace")
         .endFieldRef().endValueFrom().endEnv()
-        .addNewEnv().withName("CALL_INTERVAL_MS").withValue("500").endEnv()
+        .addNewEnv().withName("CALL_INTERVAL_MS").withValue("1000").endEnv()
         // a small daemon: the client compiler and the serial collector keep six of them light on two cores
         .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-XX:TieredStopAtLevel=1 -XX:+UseSerialGC").endEnv()
         .addNewPort().withName("mtls").withContainerPort(7443).endPort()
