@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.api.ClusterArrayStatus;
-import io.arraypki.operator.api.RotationSpec;
 import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.pki.Pem;
-import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.MemberPods;
 import io.arraypki.operator.support.OperatorUnderTest;
@@ -28,7 +26,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -38,7 +35,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 /**
  * Zero outage with real pods: member pods on the local worker node, their Secrets and the trust
  * ConfigMap mounted as volumes and delivered by a kubelet with its default settings
- * (syncFrequency 1m, Watch), calling each other with mutual TLS twice a second while the
+ * (syncFrequency 1m, Watch), calling each other with mutual TLS every second while the
  * operator (the chart's pod) rotates. The two tests run at the same time (each waits on the
  * kubelet for minutes): one with the defaults, which must see no failed call, and one with a
  * trust propagation delay deliberately shorter than the kubelet's, which must see failures, so
@@ -65,7 +62,7 @@ class MemberPodsRotationTest {
   void aPrimaryChangeARenewCaAndARenewCertificatesEachCompleteWithZeroFailedCallsBetweenSixMemberPodsAtTheKubeletsDefaults()
       throws Exception {
     // the rotation settings a user gets, but overlap: its default is an hour
-    List<String> nodes = createArray("safe", 6, null, "2m");
+    List<String> nodes = scenario.createArray("safe", 6, null, "2m");
     MemberPods members = MemberPods.start(client(), ns(), "safe", nodes);
     try (Propagation propagation = new Propagation(client(), ns(), members)) {
       Waits.upTo(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(members::allPeersReached);
@@ -119,7 +116,7 @@ class MemberPodsRotationTest {
   @Execution(ExecutionMode.CONCURRENT)
   void aTrustPropagationDelayShorterThanTheKubeletsMakesMemberPodsRefuseEachOtherDuringAPrimaryChange()
       throws Exception {
-    List<String> nodes = createArray("hasty", 3, "0s", "0s");
+    List<String> nodes = scenario.createArray("hasty", 3, "0s", "0s");
     MemberPods members = MemberPods.start(client(), ns(), "hasty", nodes);
     try (Propagation propagation = new Propagation(client(), ns(), members)) {
       Waits.upTo(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(members::allPeersReached);
@@ -145,19 +142,6 @@ class MemberPodsRotationTest {
       keepLogs("hasty", members);
       members.delete();
     }
-  }
-
-  /** An array of {@code count} nodes named {@code <array>-<i>}, primary {@code <array>-0}, Ready. */
-  private List<String> createArray(String name, int count, String trustPropagationDelay, String overlap) {
-    ClusterArray array = Arrays.array(ns(), name, name + "-0");
-    array.getSpec().rotation = new RotationSpec();
-    array.getSpec().rotation.trustPropagationDelay = trustPropagationDelay;
-    array.getSpec().rotation.overlap = overlap;
-    client().resource(array).create();
-    List<String> nodes = IntStream.range(0, count).mapToObj(i -> name + "-" + i).toList();
-    nodes.forEach(n -> client().resource(Arrays.node(ns(), n, name)).create());
-    Arrays.awaitArrayReady(client(), ns(), name, count);
-    return nodes;
   }
 
   /**

@@ -30,7 +30,7 @@ import java.util.Optional;
  * daemon ({@code io.arraypki.operator.member.MemberDaemon}, image built by {@code e2e/images.sh})
  * with the node's {@code <node>-peer-tls} Secret and the array's {@code <array>-trust} ConfigMap
  * mounted as volumes, as a user would mount them. Each daemon calls every other member with
- * mutual TLS and hostname verification, several times a second, and counts every failure;
+ * mutual TLS and hostname verification, every second, and counts every failure;
  * {@link #totals()} reads the counts over HTTP from each pod.
  *
  * <p>What a pod has loaded is read where the kubelet wrote it (the pod's volume directory under

@@ -162,8 +162,13 @@ public final class SimulatedArray implements AutoCloseable {
           }
         }
       }
+      // a member's call interval: every call is a full handshake (the member library never
+      // resumes), and ten members calling flat out would take the CPU from the operator
+      java.util.concurrent.locks.LockSupport.parkNanos(CALL_INTERVAL_NANOS);
     }
   }
+
+  private static final long CALL_INTERVAL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20);
 
   public long succeeded() {
     return succeeded.get();
