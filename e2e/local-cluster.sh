@@ -520,11 +520,12 @@ stop_node() {
   local mounted
   mounted=$(awk -v dir="$NODE_DIR" 'index($2, dir) == 1 {print $2}' /proc/mounts | sort -r)
   [ -n "$mounted" ] && echo "$mounted" | xargs -r -n1 umount -l 2>/dev/null || true
+  # the pods' network namespaces, bind-mounted by containerd (/var/run is /run, as /proc/mounts says)
   local netns
-  for netns in /var/run/netns/cni-*; do
+  for netns in /run/netns/cni-*; do
     [ -e "$netns" ] || continue
-    grep -q " $netns " /proc/mounts && umount "$netns" 2>/dev/null
-    rm -f "$netns"
+    umount "$netns" 2>/dev/null || true
+    rm -f "$netns" 2>/dev/null || log "could not remove $netns"
   done
   # the kubelet's cgroups (cgroupfs driver), leaves first
   local hierarchy
