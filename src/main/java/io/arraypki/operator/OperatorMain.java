@@ -101,10 +101,11 @@ public final class OperatorMain {
     });
     operator.register(new ClusterArrayReconciler(clock), namespaces(settings));
     operator.register(new NodeReconciler(clock), namespaces(settings));
-    // CertificateSigningRequests are cluster-scoped: the signer sees only its own signer names.
+    // CertificateSigningRequests are cluster-scoped: the signer sees only its own signer names,
+    // and of those only the ones for arrays in the watched namespaces.
     operator.register(new CsrSigner(clock),
         (ControllerConfigurationOverrider<io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest> o)
-            -> o.withGenericFilter(CsrSigner::ours));
+            -> o.withGenericFilter(csr -> CsrSigner.ours(csr, settings.watchNamespaces())));
     return operator;
   }
 

@@ -291,7 +291,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         ? UpdateControl.patchStatus(StatusPatches.statusOnly(array, status, ClusterArray::new))
         : UpdateControl.noUpdate();
     wakeAt.stream().filter(t -> t != null).min(Instant::compareTo)
-        .ifPresent(t -> control.rescheduleAfter(Duration.between(now, t).plusSeconds(1).abs()));
+        .ifPresent(t -> control.rescheduleAfter(WakeUp.after(now, t)));
     return control;
   }
 

@@ -53,6 +53,23 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
         && csr.getSpec().getSignerName().startsWith(SIGNER_PREFIX);
   }
 
+  /**
+   * This operator's signer names for arrays in {@code namespaces} (every namespace when empty):
+   * CertificateSigningRequests are cluster-scoped, and two installs watching disjoint namespaces
+   * must not both sign (or refuse) the same request.
+   */
+  public static boolean ours(CertificateSigningRequest csr, java.util.Set<String> namespaces) {
+    if (!ours(csr)) {
+      return false;
+    }
+    if (namespaces.isEmpty()) {
+      return true;
+    }
+    String target = csr.getSpec().getSignerName().substring(SIGNER_PREFIX.length());
+    int dot = target.indexOf('.');
+    return dot > 0 && namespaces.contains(target.substring(0, dot));
+  }
+
   @Override
   public UpdateControl<CertificateSigningRequest> reconcile(CertificateSigningRequest csr,
       Context<CertificateSigningRequest> context) {

@@ -44,7 +44,6 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -185,7 +184,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
       Optional<Instant> quietUntil = view.waitingReason() == null ? Optional.empty()
           : WaitingGrace.quietUntil(node.getStatus() == null, Instant.parse(node.getMetadata().getCreationTimestamp()), now);
       if (quietUntil.isPresent()) {
-        return UpdateControl.<ArrayNode>noUpdate().rescheduleAfter(Duration.between(now, quietUntil.get()));
+        return UpdateControl.<ArrayNode>noUpdate().rescheduleAfter(WakeUp.after(now, quietUntil.get()));
       }
       if (view.waitingReason() != null) {
         status.role = NodeRole.Pending;
@@ -209,7 +208,7 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     UpdateControl<ArrayNode> control = StatusPatches.changed(before, status)
         ? UpdateControl.patchStatus(StatusPatches.statusOnly(node, status, ArrayNode::new))
         : UpdateControl.noUpdate();
-    nextRenewal.ifPresent(t -> control.rescheduleAfter(Duration.between(now, t).plusSeconds(1).abs()));
+    nextRenewal.ifPresent(t -> control.rescheduleAfter(WakeUp.after(now, t)));
     return control;
   }
 
