@@ -72,6 +72,11 @@ case "${1:-}" in
     ;;
   stop)
     collect
+    # The pods first, while their Role still exists: an operator that stops releases its Lease
+    # (a patch), and helm uninstall deletes the Role without waiting for the pods to be gone.
+    kubectl scale "deployment/$RELEASE" --namespace "$NS" --replicas 0 >/dev/null 2>&1 || true
+    kubectl wait --for=delete pod --namespace "$NS" -l app.kubernetes.io/name=arraypki-operator \
+      --timeout 90s >/dev/null 2>&1 || true
     helm uninstall "$RELEASE" --namespace "$NS" --ignore-not-found --wait >/dev/null || true
     kubectl delete namespace "$NS" --ignore-not-found --wait=false >/dev/null || true
     # the forbidden requests the operator met, for the record (there should be none; writes into
