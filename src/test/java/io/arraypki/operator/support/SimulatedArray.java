@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,7 +43,8 @@ public final class SimulatedArray implements AutoCloseable {
   private final AtomicLong succeeded = new AtomicLong();
   private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
   private final SharedIndexInformer<Secret> informer;
-  private final List<Thread> threads = new java.util.ArrayList<>();
+  // server threads add a thread per accepted connection while close() walks the list
+  private final Queue<Thread> threads = new ConcurrentLinkedQueue<>();
   private final List<SSLServerSocket> servers = new java.util.ArrayList<>();
 
   public SimulatedArray(KubernetesClient client, String namespace, Path root, Map<String, String> hostNames)
