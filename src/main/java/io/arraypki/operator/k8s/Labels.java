@@ -19,6 +19,7 @@ public final class Labels {
   public static final String COMPONENT_SERVICE = "service";
   public static final String COMPONENT_SSH = "ssh";
   public static final String COMPONENT_TRUST = "trust";
+  public static final String COMPONENT_LEDGER = "revocation-ledger";
   public static final String COMPONENT_ACCESS = "access";
 
   /** On a CA Secret: its generation. */

@@ -18,6 +18,11 @@ public final class Names {
     return array + "-trust";
   }
 
+  /** The kept copy of the revocation ledger (the published one is in the trust ConfigMap). */
+  public static String revocationLedgerSecret(String array) {
+    return array + "-revocations";
+  }
+
   public static String peerSecret(String node) {
     return node + "-peer-tls";
   }

@@ -101,8 +101,9 @@ public final class TrustConfigMaps {
     return data(configMap, CA_CRT);
   }
 
-  public static List<Revocation> revocations(Optional<ConfigMap> configMap) {
-    return Revocations.parse(configMap.map(cm -> data(cm, REVOCATIONS_JSON)).orElse(null));
+  /** The published copy of the ledger, as read (absent with the ConfigMap or its key). */
+  public static Revocations.Copy ledger(Optional<ConfigMap> configMap) {
+    return Revocations.read(configMap.map(cm -> data(cm, REVOCATIONS_JSON)).orElse(null));
   }
 
   private static String data(ConfigMap configMap, String key) {

@@ -75,6 +75,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   static final String DEGRADED = "Degraded";
   static final String ROTATING = "Rotating";
   static final String VERIFIED = "Verified";
+  static final String LEDGER_CORRUPT = "RevocationLedgerCorrupt";
   static final Duration ISSUER_RECHECK = Duration.ofSeconds(30);
 
   private final Clock clock;
@@ -204,10 +205,16 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     List<Secret> unentitled = unentitled(facts, context, entitled, settings);
     List<Secret> foreign = facts.issued().stream()
         .filter(s -> CandidateMaps.foreignCertificate(s, facts).isPresent() && !unentitled.contains(s)).toList();
-    if (!generations.isEmpty()) {
-      Optional<ConfigMap> trustNow = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
-          Names.trustConfigMap(name));
-      List<Revocation> revocations = revocations(trustNow, facts, unentitled, generations,
+    Optional<ConfigMap> trustNow = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
+        Names.trustConfigMap(name));
+    Optional<Secret> keptLedgerNow = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
+        Names.revocationLedgerSecret(name));
+    RevocationLedger.Reading ledger = RevocationLedger.read(TrustConfigMaps.ledger(trustNow),
+        Revocations.kept(keptLedgerNow), before.ca != null, now);
+    ledger.findings().forEach(f -> announce(events, array, f));
+    // Failing closed, nothing that depends on the ledger moves: no CRL, no revocation, no removal.
+    if (!generations.isEmpty() && !ledger.failClosed()) {
+      List<Revocation> revocations = revocations(ledger.entries(), facts, unentitled, generations,
           settings.trustPropagationDelay(), now, wakeAt);
       Map<Long, CertificateAuthority> trustedCas = new LinkedHashMap<>();
       trusted.forEach(g -> trustedCas.put(g, CaSecrets.read(generations.get(g))));
@@ -219,10 +226,12 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
       }
       var desired = TrustConfigMaps.desired(array, trustedCas, revocations, extra, trustNow, now);
       long active = status.ca.generation;
-      int newlyRevoked = revocations.size() - TrustConfigMaps.revocations(trustNow).size();
+      int newlyRevoked = revocations.size() - ledger.entries().size();
       if (newlyRevoked > 0) {
         OperatorMetrics.revoked(namespace, name, newlyRevoked);
       }
+      // the kept copy first: it never holds less than the published one
+      ObjectWriter.apply(context, Revocations.keptCopy(array, revocations), keptLedgerNow);
       ObjectWriter.apply(context, desired.configMap(), trustNow);
       wakeAt.add(desired.crlRefreshAt());
       writeCandidateMap(array, context, mapSpec, mapNow, problems, now);
@@ -242,7 +251,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
 
     // Revoked above (when the array has a CA) before anything is deleted: a crash in between
     // leaves the Secret for the next reconcile, never an unrevoked certificate.
-    for (Secret secret : unentitled) {
+    for (Secret secret : ledger.failClosed() ? List.<Secret>of() : unentitled) {
       String why = whyUnentitled(secret, context, candidates, settings);
       ObjectWriter.delete(context, secret);
       events.normal(array, "MaterialRevoked", secret.getMetadata().getName() + " of node "
@@ -278,6 +287,15 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         events.warning(array, "IssuerInvalid", message);
       }
     }
+    ledger.corrupt().ifPresent(corrupt -> {
+      String message = ledgerLocation(name, corrupt.where()) + " does not parse (" + corrupt.problem()
+          + "); until it is repaired nothing is revoked, removed or published, and the last CRL stays";
+      status.conditions = Conditions.set(status.conditions, DEGRADED, true, LEDGER_CORRUPT, message,
+          array.getMetadata().getGeneration(), now);
+      if (!LEDGER_CORRUPT.equals(Conditions.find(before.conditions, DEGRADED).map(c -> c.getReason()).orElse(""))) {
+        events.warning(array, LEDGER_CORRUPT, message);
+      }
+    });
     status.conditions = Conditions.set(status.conditions, VERIFIED, problems.isEmpty(),
         problems.isEmpty() ? "Verified" : "ProblemsFound",
         problems.isEmpty() ? "the candidate map and every member's material verify"
@@ -477,6 +495,35 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     return null;
   }
 
+  private static String ledgerLocation(String array, RevocationLedger.Where where) {
+    return where == RevocationLedger.Where.PUBLISHED
+        ? TrustConfigMaps.REVOCATIONS_JSON + " of ConfigMap " + Names.trustConfigMap(array)
+        : TrustConfigMaps.REVOCATIONS_JSON + " of Secret " + Names.revocationLedgerSecret(array);
+  }
+
+  private static void announce(EventRecorder events, ClusterArray array, RevocationLedger.Finding finding) {
+    String name = array.getMetadata().getName();
+    // Corrupt is a condition, announced when it starts
+    if (finding instanceof RevocationLedger.Finding.CopyRestored r && r.where() == RevocationLedger.Where.KEPT) {
+      events.normal(array, "RevocationLedgerKept", "Secret " + Names.revocationLedgerSecret(name)
+          + " keeps a copy of the revocation ledger (" + r.entries() + " entries)");
+    } else if (finding instanceof RevocationLedger.Finding.CopyRestored r) {
+      events.warning(array, "TrustConfigMapRestored", ledgerLocation(name, r.where()) + " was deleted; recreated"
+          + " with the " + r.entries() + " revocation(s) kept in Secret " + Names.revocationLedgerSecret(name));
+    } else if (finding instanceof RevocationLedger.Finding.EntriesRestored r) {
+      events.warning(array, "RevocationsRestored", ledgerLocation(name, r.where()) + " lacked " + r.missing()
+          + " unexpired revocation(s) the other copy holds; they are restored (only its certificate's expiry"
+          + " undoes a revocation)");
+    } else if (finding instanceof RevocationLedger.Finding.CorruptCopyReplaced r) {
+      events.warning(array, "RevocationLedgerRepaired", ledgerLocation(name, r.where()) + " did not parse ("
+          + r.problem() + "); rewritten from the other copy");
+    } else if (finding instanceof RevocationLedger.Finding.Lost) {
+      events.warning(array, "RevocationLedgerLost", "both copies of the revocation ledger (ConfigMap "
+          + Names.trustConfigMap(name) + ", Secret " + Names.revocationLedgerSecret(name)
+          + ") are gone; certificates revoked before are no longer listed");
+    }
+  }
+
   private static String authorizedKeys(ArrayFacts facts, List<String> candidates) {
     StringBuilder keys = new StringBuilder();
     for (String candidate : candidates) {
@@ -521,18 +568,17 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   }
 
   /**
-   * The ledger with everything that must be on the CRL now: certificates of unentitled Secrets,
+   * The ledger with everything that must be on the CRL now: what it held, certificates of unentitled Secrets,
    * and certificates members superseded by renewal once {@code trustPropagationDelay} has passed
    * since they were replaced (a kubelet delivers the replacement to the member's pod up to about
    * 90 s after the write; revoking at once would have its peers refuse the certificate it still
    * presents until then); expired entries dropped. The earliest deferred revocation is added to
    * {@code wakeAt}.
    */
-  private static List<Revocation> revocations(Optional<ConfigMap> trust, ArrayFacts facts, List<Secret> unentitled,
+  private static List<Revocation> revocations(List<Revocation> held, ArrayFacts facts, List<Secret> unentitled,
       Map<Long, Secret> generations, Duration propagationDelay, Instant now, List<Instant> wakeAt) {
     Map<java.math.BigInteger, Revocation> ledger = new LinkedHashMap<>();
-    TrustConfigMaps.revocations(trust).stream().filter(r -> r.notAfter().isAfter(now))
-        .forEach(r -> ledger.put(r.serial(), r));
+    held.stream().filter(r -> r.notAfter().isAfter(now)).forEach(r -> ledger.put(r.serial(), r));
     for (Secret secret : unentitled) {
       long generation = ArrayFacts.signedBy(secret);
       String node = EventSources.label(secret, Labels.NODE);

@@ -61,7 +61,7 @@ record IssuingView(
         : status.trustedCAs.stream().mapToLong(t -> t.generation).max().orElse(status.ca.generation);
     return new IssuingView(arrayName, array.get(), ArraySettings.of(array.get().getSpec()),
         CaSecrets.read(caSecret.get()), status.ca.generation, TrustConfigMaps.bundle(trust.get()), newest,
-        TrustConfigMaps.revocations(trust),
+        io.arraypki.operator.k8s.Revocations.entries(TrustConfigMaps.ledger(trust)),
         KeystorePasswords.read(lookup.client(), namespace, array.get().getSpec().keystores), null, null);
   }
 

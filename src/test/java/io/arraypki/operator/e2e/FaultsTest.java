@@ -276,7 +276,7 @@ class FaultsTest {
     // The only revocations: the client certificate of a candidate a new primary pushed out of
     // the pool, once; nothing issued twice and revoked, no peer certificate.
     ConfigMap trust = client.configMaps().inNamespace(scenario.ns()).withName(array + "-trust").get();
-    List<Revocation> ledger = Revocations.parse(trust.getData().get("revocations.json"));
+    List<Revocation> ledger = Revocations.entries(Revocations.read(trust.getData().get("revocations.json")));
     List<String> candidates = scenario.status(array).candidates;
     assertThat(ledger).as("revocations").allSatisfy(r -> assertThat(candidates).doesNotContain(r.node()));
     assertThat(ledger.stream().map(Revocation::node).distinct().count()).as("revocations per node: " + ledger)

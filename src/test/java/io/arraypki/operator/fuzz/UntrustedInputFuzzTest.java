@@ -57,7 +57,7 @@ class UntrustedInputFuzzTest {
           Fingerprints.pinMatches(pin, CERTIFICATE);
         }
         case 6 -> GoDuration.parse(data.consumeRemainingAsString());
-        case 7 -> Revocations.parse(data.consumeRemainingAsString());
+        case 7 -> Revocations.read(data.consumeRemainingAsString());
         case 8 -> Revocations.parseSuperseded(data.consumeRemainingAsString(), "node-0", NOW);
         default -> {
           try {
