@@ -6,5 +6,7 @@ public enum VerifyProblemKind {
   NotACandidate,
   MissingClientCertificate,
   ClientCertificateOnNormalNode,
-  ForeignCertificate
+  ForeignCertificate,
+  /** A certificate a member holds now is on the array's own CRL (it is reissued). */
+  RevokedCertificateInUse
 }

@@ -36,6 +36,12 @@ public record LeafDecision(Action action, String reason, Instant renewalTime) {
   public static final String DURATION_CHANGED = "DurationChanged";
   public static final String RENEWAL_DUE = "RenewalDue";
   public static final String REQUESTED = "Requested";
+  public static final String REVOKED = "Revoked";
+
+  /** The current certificate is on its CRL: peers refuse it, so it is replaced whatever else holds. */
+  public static LeafDecision revoked() {
+    return issue(REVOKED);
+  }
 
   public boolean issue() {
     return action == Action.ISSUE;

@@ -202,9 +202,16 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     if (entitled.size() > candidates.size()) {
       wakeAt.add(now.plusSeconds(1));
     }
-    List<Secret> unentitled = unentitled(facts, context, entitled, settings);
+    List<Entitlement.Suggested<Secret>> suggested = facts.issued().stream()
+        .flatMap(s -> suggestRevocation(s, facts, entitled, settings).stream()).toList();
+    Entitlement.Confirmed<Secret> confirmed = confirmAgainstTheApiServer(array, context, suggested, facts, entitled);
+    if (confirmed.cacheBehind()) {
+      wakeAt.add(now.plusSeconds(1)); // nothing is revoked on a cache that lags; look again soon
+    }
+    List<Secret> unentitled = confirmed.revoke().stream().map(Entitlement.Suggested::item).toList();
+    List<Secret> suspected = suggested.stream().map(Entitlement.Suggested::item).toList();
     List<Secret> foreign = facts.issued().stream()
-        .filter(s -> CandidateMaps.foreignCertificate(s, facts).isPresent() && !unentitled.contains(s)).toList();
+        .filter(s -> CandidateMaps.foreignCertificate(s, facts).isPresent() && !suspected.contains(s)).toList();
     Optional<ConfigMap> trustNow = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
         Names.trustConfigMap(name));
     Optional<Secret> keptLedgerNow = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
@@ -216,6 +223,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     if (!generations.isEmpty() && !ledger.failClosed()) {
       List<Revocation> revocations = revocations(ledger.entries(), facts, unentitled, generations,
           settings.trustPropagationDelay(), now, wakeAt);
+      problems.addAll(revokedInUse(revocations, facts, unentitled));
       Map<Long, CertificateAuthority> trustedCas = new LinkedHashMap<>();
       trusted.forEach(g -> trustedCas.put(g, CaSecrets.read(generations.get(g))));
       CandidateMapSpec mapSpec = CandidateMaps.desired(array, candidates, facts);
@@ -251,8 +259,10 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
 
     // Revoked above (when the array has a CA) before anything is deleted: a crash in between
     // leaves the Secret for the next reconcile, never an unrevoked certificate.
-    for (Secret secret : ledger.failClosed() ? List.<Secret>of() : unentitled) {
-      String why = whyUnentitled(secret, context, candidates, settings);
+    for (Entitlement.Suggested<Secret> revoked : ledger.failClosed() ? List.<Entitlement.Suggested<Secret>>of()
+        : confirmed.revoke()) {
+      Secret secret = revoked.item();
+      String why = revoked.reason().text();
       ObjectWriter.delete(context, secret);
       events.normal(array, "MaterialRevoked", secret.getMetadata().getName() + " of node "
           + EventSources.label(secret, Labels.NODE) + " revoked and removed (" + why + ")");
@@ -286,6 +296,13 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
           || !"IssuerInvalid".equals(Conditions.find(before.conditions, DEGRADED).map(c -> c.getReason()).orElse(""))) {
         events.warning(array, "IssuerInvalid", message);
       }
+    }
+    long revokedInUse = problems.stream()
+        .filter(p -> p.problem == io.arraypki.operator.api.VerifyProblemKind.RevokedCertificateInUse).count();
+    if (revokedInUse > 0) {
+      status.conditions = Conditions.set(status.conditions, READY, false, "RevokedCertificatesInUse",
+          revokedInUse + " certificate(s) members hold now are on the array's CRL; they are being reissued",
+          array.getMetadata().getGeneration(), now);
     }
     ledger.corrupt().ifPresent(corrupt -> {
       String message = ledgerLocation(name, corrupt.where()) + " does not parse (" + corrupt.problem()
@@ -459,40 +476,72 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   }
 
   /**
-   * Issued Secrets whose node no longer holds them rightly: gone, elsewhere, deleting, offline,
-   * or (for client certificates and SSH keys) no longer a candidate.
+   * An issued Secret whose node, as the cache sees it, no longer holds it rightly: gone,
+   * elsewhere, deleting, offline, or (for client certificates and SSH keys) no longer a candidate.
    */
-  private static List<Secret> unentitled(ArrayFacts facts, Context<ClusterArray> context, List<String> candidates,
-      ArraySettings settings) {
-    return facts.issued().stream()
-        .filter(s -> whyUnentitled(s, context, candidates, settings) != null)
-        .toList();
+  private static Optional<Entitlement.Suggested<Secret>> suggestRevocation(Secret secret, ArrayFacts facts,
+      List<String> candidates, ArraySettings settings) {
+    String component = EventSources.label(secret, Labels.COMPONENT);
+    Entitlement.Kind kind = Labels.COMPONENT_CLIENT.equals(component) ? Entitlement.Kind.CLIENT
+        : Labels.COMPONENT_SSH.equals(component) ? Entitlement.Kind.SSH : Entitlement.Kind.PEER;
+    boolean allowed = kind == Entitlement.Kind.CLIENT ? settings.clientCertificates()
+        : kind != Entitlement.Kind.SSH || settings.sshKeys();
+    Entitlement.Holding holding = new Entitlement.Holding(EventSources.label(secret, Labels.NODE),
+        EventSources.label(secret, Labels.ARRAY), kind);
+    Optional<ArrayNode> node = facts.member(holding.node());
+    return Entitlement.unentitled(holding, node, candidates, allowed)
+        .map(reason -> new Entitlement.Suggested<>(secret, holding, allowed, reason));
   }
 
-  private static String whyUnentitled(Secret secret, Context<ClusterArray> context, List<String> candidates,
-      ArraySettings settings) {
-    String nodeName = EventSources.label(secret, Labels.NODE);
-    String array = EventSources.label(secret, Labels.ARRAY);
-    Optional<ArrayNode> node = EventSources.get(context, ArrayNode.class, EventSources.NODES,
-        secret.getMetadata().getNamespace(), nodeName);
-    if (node.isEmpty()) {
-      return "node removed";
+  /**
+   * Revocation cannot be undone: what the cache suggests is confirmed by a live read of each
+   * Node, and nothing is revoked while the Node informer has not synced or a live read shows
+   * the cache behind.
+   */
+  private static Entitlement.Confirmed<Secret> confirmAgainstTheApiServer(ClusterArray array,
+      Context<ClusterArray> context, List<Entitlement.Suggested<Secret>> suggested, ArrayFacts facts,
+      List<String> candidates) {
+    if (suggested.isEmpty()) {
+      return new Entitlement.Confirmed<>(List.of(), false);
     }
-    if (node.get().getMetadata().getDeletionTimestamp() != null) {
-      return "node deleted";
+    if (EventSources.source(context, ArrayNode.class, EventSources.NODES).getStatus()
+        != io.javaoperatorsdk.operator.health.Status.HEALTHY) {
+      return new Entitlement.Confirmed<>(List.of(), true);
     }
-    if (!array.equals(node.get().getSpec().array)) {
-      return "node left the array";
+    String namespace = array.getMetadata().getNamespace();
+    Map<String, Optional<ArrayNode>> live = new LinkedHashMap<>();
+    for (var s : suggested) {
+      live.computeIfAbsent(s.holding().node(), n -> Optional.ofNullable(
+          context.getClient().resources(ArrayNode.class).inNamespace(namespace).withName(n).get()));
     }
-    if (!ArrayFacts.entitled(node.get())) {
-      return "node offline";
+    return Entitlement.confirm(suggested, live, facts.membersByName(), candidates);
+  }
+
+  /**
+   * Certificates members hold now that the array's own CRL lists: their peers refuse them. The
+   * node reconcilers reissue them (a revoked certificate is never kept); until then the array
+   * is not Ready.
+   */
+  private static List<VerifyProblem> revokedInUse(List<Revocation> revocations, ArrayFacts facts,
+      List<Secret> beingRemoved) {
+    Set<java.math.BigInteger> serials = revocations.stream().map(Revocation::serial).collect(Collectors.toSet());
+    List<Secret> held = new ArrayList<>(facts.issued());
+    facts.service().ifPresent(held::add);
+    List<VerifyProblem> found = new ArrayList<>();
+    for (Secret secret : held) {
+      if (beingRemoved.contains(secret)) {
+        continue;
+      }
+      LeafSecrets.leaf(secret).filter(c -> serials.contains(c.getSerialNumber())).ifPresent(c -> {
+        VerifyProblem p = new VerifyProblem();
+        p.node = EventSources.label(secret, Labels.NODE);
+        p.problem = io.arraypki.operator.api.VerifyProblemKind.RevokedCertificateInUse;
+        p.message = secret.getMetadata().getName() + " holds certificate " + SerialNumbers.format(c.getSerialNumber())
+            + ", which the array's CRL lists; it is reissued";
+        found.add(p);
+      });
     }
-    String component = EventSources.label(secret, Labels.COMPONENT);
-    if (Labels.COMPONENT_CLIENT.equals(component) && (!candidates.contains(nodeName) || !settings.clientCertificates())
-        || Labels.COMPONENT_SSH.equals(component) && (!candidates.contains(nodeName) || !settings.sshKeys())) {
-      return "node is not a candidate";
-    }
-    return null;
+    return found;
   }
 
   private static String ledgerLocation(String array, RevocationLedger.Where where) {

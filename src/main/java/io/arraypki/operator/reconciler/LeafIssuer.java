@@ -92,8 +92,11 @@ final class LeafIssuer {
     boolean renewRequested = currentCert != null
         && (unanswered(target.ownToken(), current.get(), Labels.RENEWAL_TOKEN)
             || unanswered(arrayToken, current.get(), Labels.ARRAY_RENEWAL_TOKEN));
-    LeafDecision decision = LeafDecision.decide(currentCert, target.profile(), view.signing().certificate(), now,
-        !target.externalKey(), renewRequested);
+    boolean revoked = currentCert != null
+        && view.revoked().stream().anyMatch(r -> r.serial().equals(currentCert.getSerialNumber()));
+    LeafDecision decision = revoked ? LeafDecision.revoked()
+        : LeafDecision.decide(currentCert, target.profile(), view.signing().certificate(), now,
+            !target.externalKey(), renewRequested);
     IssuedLeaf leaf;
     if (!decision.issue()) {
       leaf = IssuedLeaf.existing(current.get(), currentCert);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.k8s.SecretData;
+import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Crl;
 import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.Scenario;
@@ -91,6 +92,35 @@ class RevocationLedgerTest {
     });
     assertThat(trust("edited").getData().get("revocations.json"))
         .contains(revoked(revoked));
+  }
+
+  /**
+   * What a wrong revocation leaves (a second operator once put a healthy array's live
+   * certificates on its CRL): the verify finds the current certificate on the array's own CRL,
+   * says so, and the member gets a new certificate its peers accept.
+   */
+  @Test
+  void aCurrentCertificateOnTheArraysOwnCrlIsFoundByVerifyAndReissued() {
+    scenario.createArray("wrong", 2, "1s", "1s");
+    Secret live = scenario.secret("wrong-1-peer-tls");
+    var cert = io.arraypki.operator.pki.Pem.certificate(Crl.leafPem(live), "leaf");
+    String entry = "{\"serial\":\"" + revoked(live) + "\",\"caGeneration\":1,\"revokedAt\":\""
+        + java.time.Instant.now().toString() + "\",\"notAfter\":\"" + cert.getNotAfter().toInstant()
+        + "\",\"node\":\"wrong-1\",\"reason\":\"Removed\"}";
+    client().configMaps().inNamespace(ns()).withName("wrong-trust").edit(cm -> {
+      cm.getData().put("revocations.json", "[" + entry + "]\n");
+      return cm;
+    });
+    Waits.converge().untilAsserted(() -> {
+      Secret reissued = scenario.secret("wrong-1-peer-tls");
+      assertThat(Crl.leafPem(reissued)).isNotEqualTo(Crl.leafPem(live));
+      ConfigMap trust = trust("wrong");
+      assertThat(Crl.verify(dir, trust, Crl.leafPem(live))).contains("certificate revoked");
+      assertThat(Crl.verify(dir, trust, Crl.leafPem(reissued))).contains(": OK");
+    });
+    Waits.converge().until(() -> warned("wrong", "VerifyFailed") && client().v1().events().inNamespace(ns())
+        .list().getItems().stream().anyMatch(e -> e.getMessage().contains("RevokedCertificateInUse")));
+    Arrays.awaitArrayReady(client(), ns(), "wrong", 2);
   }
 
   private static String revoked(Secret secret) {
