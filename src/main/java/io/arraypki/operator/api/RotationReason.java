@@ -5,5 +5,10 @@ public enum RotationReason {
   PrimaryChanged,
   Renewal,
   Requested,
-  IssuerChanged
+  IssuerChanged,
+  /**
+   * A rotation found unfinished from the certificates themselves (leaves still signed by an older
+   * CA) when the status that recorded it was lost, for example objects restored from a backup.
+   */
+  Resumed
 }

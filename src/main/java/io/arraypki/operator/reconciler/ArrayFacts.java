@@ -25,7 +25,8 @@ record ArrayFacts(
     Map<Long, Secret> generations,
     List<Secret> issued,
     List<Secret> participants,
-    Optional<Secret> service) {
+    Optional<Secret> service,
+    Optional<Secret> alias) {
 
   static ArrayFacts read(ClusterArray array, Context<ClusterArray> context) {
     String name = array.getMetadata().getName();
@@ -59,7 +60,11 @@ record ArrayFacts(
             .filter(ArrayFacts::entitled).isPresent())
         .toList());
     service.ifPresent(participants::add);
-    return new ArrayFacts(members, membersByName, generations, issued, List.copyOf(participants), service);
+    Optional<Secret> alias = arraySecrets.stream()
+        .filter(s -> Labels.COMPONENT_CA.equals(EventSources.label(s, Labels.COMPONENT))
+            && s.getMetadata().getName().equals(Names.caSecret(name)))
+        .findFirst();
+    return new ArrayFacts(members, membersByName, generations, issued, List.copyOf(participants), service, alias);
   }
 
   /** Offline nodes hold no material at all. */

@@ -138,17 +138,26 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     Map<Long, Secret> generations = new LinkedHashMap<>(facts.generations());
     List<Instant> wakeAt = new ArrayList<>();
 
+    Optional<ConfigMap> trustNow = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
+        Names.trustConfigMap(name));
+    Optional<Secret> keptLedgerNow = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
+        Names.revocationLedgerSecret(name));
+    RevocationLedger.Reading ledger = RevocationLedger.read(TrustConfigMaps.ledger(trustNow),
+        Revocations.kept(keptLedgerNow), before.ca != null, now);
+    ledger.findings().forEach(f -> announce(events, array, f));
     Optional<ExternalIssuer.Check> issuer = readIssuer(array, context, settings, now);
     CaSource source = new CaSource(array, settings, context, now, issuer.filter(ExternalIssuer.Check::valid));
     boolean canIssue = issuer.map(ExternalIssuer.Check::valid).orElse(primary.ok());
     if (generations.isEmpty() && canIssue) {
-      Secret created = source.create(1, primary.name(), null);
-      generations.put(1L, created);
+      // 1 for a new array; after every generation Secret was lost, above all that is remembered
+      long first = highestGenerationRemembered(before, facts, generations, ledger.entries()) + 1;
+      Secret created = source.create(first, primary.name(), null);
+      generations.put(first, created);
       status.primary = primary.name();
-      status.ca = caStatus(name, 1, CaSecrets.read(created).certificate());
+      status.ca = caStatus(name, first, CaSecrets.read(created).certificate());
       status.trustedCAs = List.of();
       events.normal(array, "CAGenerated", (issuer.isPresent() ? "took the CA of issuer Secret "
-          + array.getSpec().ca.issuerRef.secretName : "generated") + " as CA generation 1 for primary "
+          + array.getSpec().ca.issuerRef.secretName : "generated") + " as CA generation " + first + " for primary "
           + primary.name() + " (" + status.ca.fingerprint + ")");
       issuer.map(ExternalIssuer.Check::warning).ifPresent(w -> events.warning(array, "IssuerEndsEarly", w));
     }
@@ -158,7 +167,8 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     List<Long> trusted = List.of();
     RotationPlanner.Plan plan = null;
     if (!generations.isEmpty()) {
-      plan = RotationPlanner.plan(rotationFacts(array, status, facts, generations, primary, settings, issuer, now));
+      plan = RotationPlanner.plan(rotationFacts(array, status, facts, generations, primary, settings, issuer,
+          ledger.entries(), now));
       if (plan.create().isPresent()) {
         var next = plan.create().get();
         generations.put(next.generation(), source.create(next.generation(), next.primary(), next.reason().name()));
@@ -212,13 +222,6 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     List<Secret> suspected = suggested.stream().map(Entitlement.Suggested::item).toList();
     List<Secret> foreign = facts.issued().stream()
         .filter(s -> CandidateMaps.foreignCertificate(s, facts).isPresent() && !suspected.contains(s)).toList();
-    Optional<ConfigMap> trustNow = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
-        Names.trustConfigMap(name));
-    Optional<Secret> keptLedgerNow = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
-        Names.revocationLedgerSecret(name));
-    RevocationLedger.Reading ledger = RevocationLedger.read(TrustConfigMaps.ledger(trustNow),
-        Revocations.kept(keptLedgerNow), before.ca != null, now);
-    ledger.findings().forEach(f -> announce(events, array, f));
     // Failing closed, nothing that depends on the ledger moves: no CRL, no revocation, no removal.
     if (!generations.isEmpty() && !ledger.failClosed()) {
       List<Revocation> revocations = revocations(ledger.entries(), facts, unentitled, generations,
@@ -380,7 +383,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
 
   private static RotationPlanner.Facts rotationFacts(ClusterArray array, ClusterArrayStatus status, ArrayFacts facts,
       Map<Long, Secret> generations, PrimaryCheck primary, ArraySettings settings,
-      Optional<ExternalIssuer.Check> issuer, Instant now) {
+      Optional<ExternalIssuer.Check> issuer, List<Revocation> ledgerEntries, Instant now) {
     long active = status.ca.generation;
     List<Long> trusted = new ArrayList<>();
     if (status.trustedCAs != null) {
@@ -415,12 +418,42 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         facts.participants().size(),
         pendingPem == null ? 0 : (int) facts.participants().stream().filter(s -> ArrayFacts.trusts(s, pendingPem)).count(),
         (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == active).count(),
-        facts.participants().stream().map(ArrayFacts::signedBy).collect(Collectors.toSet()),
+        leafGenerations(facts),
+        highestGenerationRemembered(status, facts, generations, ledgerEntries),
         settings.trustPropagationDelay(),
         // the last member's new leaf reaches its pod up to trustPropagationDelay after the write:
         // until then its peers must still trust the old CA, whatever a shorter overlap says
         max(settings.overlap(), settings.trustPropagationDelay()),
         now);
+  }
+
+  /** The generations that sign a leaf issued now: members' peer and client certificates, the service's. */
+  private static Set<Long> leafGenerations(ArrayFacts facts) {
+    Set<Long> generations = new java.util.TreeSet<>();
+    facts.issued().forEach(s -> generations.add(ArrayFacts.signedBy(s)));
+    facts.participants().forEach(s -> generations.add(ArrayFacts.signedBy(s)));
+    generations.remove(0L); // no annotation
+    return generations;
+  }
+
+  /**
+   * The highest CA generation anything remembers (status, the Secrets that exist, leaves, the
+   * alias, the revocation ledger): numbers only go up, so two CAs never share one.
+   */
+  private static long highestGenerationRemembered(ClusterArrayStatus status, ArrayFacts facts,
+      Map<Long, Secret> generations, List<Revocation> ledger) {
+    java.util.stream.LongStream.Builder seen = java.util.stream.LongStream.builder();
+    if (status.ca != null && status.ca.generation != null) {
+      seen.add(status.ca.generation);
+    }
+    if (status.trustedCAs != null) {
+      status.trustedCAs.stream().filter(t -> t.generation != null).forEach(t -> seen.add(t.generation));
+    }
+    generations.keySet().forEach(seen::add);
+    leafGenerations(facts).forEach(seen::add);
+    facts.alias().flatMap(CaSecrets::generation).ifPresent(seen::add);
+    ledger.forEach(r -> seen.add(r.caGeneration()));
+    return seen.build().max().orElse(0L);
   }
 
   private static Duration max(Duration a, Duration b) {

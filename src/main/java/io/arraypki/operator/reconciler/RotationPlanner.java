@@ -23,7 +23,12 @@ public final class RotationPlanner {
 
   private RotationPlanner() {}
 
-  /** What the planner sees. */
+  /**
+   * What the planner sees. {@code trusted} is what status records plus every generation an
+   * issued leaf is signed by (consumers are the truth, status a cache of it, as in Strimzi);
+   * {@code highestGenerationSeen} is the highest generation anything remembers (status, leaves,
+   * the revocation ledger), so that a number is never given to two CAs.
+   */
   public record Facts(
       long active,
       String activePrimary,
@@ -41,6 +46,7 @@ public final class RotationPlanner {
       int trustingPending,
       int onActive,
       Set<Long> generationsWithLeaves,
+      long highestGenerationSeen,
       Duration trustPropagationDelay,
       Duration overlap,
       Instant now) {}
@@ -65,7 +71,8 @@ public final class RotationPlanner {
 
   public record NewGeneration(long generation, String primary, RotationReason reason) {}
 
-  public static Plan plan(Facts f) {
+  public static Plan plan(Facts given) {
+    Facts f = trustingWhatLeavesUse(given);
     Phase phase = f.phase() == null ? Phase.IDLE : f.phase();
     Optional<RotationReason> trigger = trigger(f);
     return switch (phase.phase()) {
@@ -74,6 +81,26 @@ public final class RotationPlanner {
       case Resigning -> resigning(f, phase, trigger);
       case Retiring -> retiring(f, phase, trigger);
     };
+  }
+
+  /**
+   * A generation an issued leaf is signed by stays trusted whatever status says: status can be
+   * lost (a restore from a backup, a write lost in a crash), the leaves cannot be wrong about
+   * who signed them.
+   */
+  private static Facts trustingWhatLeavesUse(Facts f) {
+    List<Long> trusted = new ArrayList<>(f.trusted());
+    f.generationsWithLeaves().stream()
+        .filter(g -> f.generations().containsKey(g) && !trusted.contains(g))
+        .forEach(trusted::add);
+    if (trusted.size() == f.trusted().size()) {
+      return f;
+    }
+    trusted.sort(Long::compare);
+    return new Facts(f.active(), f.activePrimary(), List.copyOf(trusted), f.phase(), f.generations(),
+        f.desiredPrimary(), f.primaryOk(), f.externalCa(), f.issuerChanged(), f.renewCaToken(), f.handledCaToken(),
+        f.activeCaRenewalTime(), f.participants(), f.trustingPending(), f.onActive(), f.generationsWithLeaves(),
+        f.highestGenerationSeen(), f.trustPropagationDelay(), f.overlap(), f.now());
   }
 
   /** Why a new CA generation is wanted now, if it is. */
@@ -102,6 +129,16 @@ public final class RotationPlanner {
     Set<Long> orphans = new TreeSet<>(f.generations().keySet());
     orphans.removeAll(f.trusted());
     orphans.remove(f.active());
+    orphans.removeAll(f.generationsWithLeaves()); // never delete what a leaf is signed by
+    Optional<Long> stillSigning = f.trusted().stream()
+        .filter(g -> g != f.active() && f.generationsWithLeaves().contains(g)).findFirst();
+    if (trigger.isEmpty() && stillSigning.isPresent()) {
+      // Idle with leaves on an older CA: a rotation whose status was lost. Finish it.
+      Phase resigning = new Phase(RotationPhase.Resigning, RotationReason.Resumed, f.active(), f.now(), null, null);
+      return new Plan(Optional.empty(), orphans, f.active(), f.activePrimary(), f.trusted(), resigning,
+          f.handledCaToken(), Optional.empty(), List.of("Resigning: members still hold certificates of CA generation "
+              + stillSigning.get() + "; it stays trusted while they are re-signed by generation " + f.active()));
+    }
     if (trigger.isEmpty()) {
       return new Plan(Optional.empty(), orphans, f.active(), f.activePrimary(), f.trusted(), Phase.IDLE,
           f.handledCaToken(), renewalWake(f), List.of());
@@ -193,7 +230,10 @@ public final class RotationPlanner {
     }
     Set<Long> retired = new TreeSet<>(f.generations().keySet());
     retired.remove(f.active());
-    Plan idle = idlePlan(f, List.of(f.active()), retired);
+    retired.removeAll(f.generationsWithLeaves());
+    List<Long> stillTrusted = f.trusted().stream()
+        .filter(g -> g == f.active() || f.generationsWithLeaves().contains(g)).toList();
+    Plan idle = idlePlan(f, stillTrusted, retired);
     return withEvent(idle, "RotationComplete: CA generation " + f.active()
         + " is the only trusted CA; retired generations " + retired);
   }
@@ -204,9 +244,9 @@ public final class RotationPlanner {
    */
   private static Plan start(Facts f, RotationReason reason, List<Long> trustedNow, Set<Long> delete,
       Optional<Long> adopted, String note) {
-    long next = adopted.orElseGet(() -> Math.max(
+    long next = adopted.orElseGet(() -> Math.max(f.highestGenerationSeen(), Math.max(
         f.generations().keySet().stream().max(Long::compare).orElse(0L),
-        trustedNow.stream().max(Long::compare).orElse(0L)) + 1);
+        trustedNow.stream().max(Long::compare).orElse(0L))) + 1);
     List<Long> trusted = new ArrayList<>(trustedNow);
     Set<Long> deletions = new TreeSet<>(delete);
     if (trusted.size() + 1 > MAX_TRUSTED) {

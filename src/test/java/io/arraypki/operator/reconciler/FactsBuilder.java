@@ -22,6 +22,7 @@ final class FactsBuilder {
   private int trustingPending;
   private int onActive = 5;
   private Set<Long> withLeaves = Set.of(1L);
+  private long highestSeen = 0;
   private Instant now = Instant.parse("2026-11-22T12:00:00Z");
 
   FactsBuilder active(long generation, String primary) {
@@ -80,6 +81,11 @@ final class FactsBuilder {
     return this;
   }
 
+  FactsBuilder highestSeen(long v) {
+    highestSeen = v;
+    return this;
+  }
+
   FactsBuilder withLeaves(Set<Long> v) {
     withLeaves = v;
     return this;
@@ -92,7 +98,7 @@ final class FactsBuilder {
 
   RotationPlanner.Facts build() {
     return new RotationPlanner.Facts(active, activePrimary, trusted, phase, generations, desiredPrimary, primaryOk, false, false,
-        renewCaToken, handledCaToken, caRenewalTime, participants, trustingPending, onActive, withLeaves,
+        renewCaToken, handledCaToken, caRenewalTime, participants, trustingPending, onActive, withLeaves, highestSeen,
         Duration.ofSeconds(30), Duration.ofHours(1), now);
   }
 }

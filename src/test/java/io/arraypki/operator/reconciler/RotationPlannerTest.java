@@ -158,4 +158,49 @@ class RotationPlannerTest {
     assertThat(plan.phase().toGeneration()).isEqualTo(2L);
     assertThat(plan.delete()).isEmpty();
   }
+
+  /** Issue 13 bug 3: objects restored without their status in the middle of a rotation. */
+  @Test
+  void aLostStatusMidRotationNeitherDropsNorDeletesTheCaLeavesAreStillSignedBy() {
+    Plan plan = RotationPlanner.plan(idle().active(2, "b").desiredPrimary("b").trusted(List.of(2L))
+        .generations(Map.of(1L, "a", 2L, "b")).withLeaves(Set.of(1L, 2L)).onActive(3).build());
+    assertThat(plan.delete()).doesNotContain(1L);
+    assertThat(plan.trusted()).containsExactly(1L, 2L);
+    assertThat(plan.phase().phase()).isEqualTo(RotationPhase.Resigning);
+    assertThat(plan.phase().reason()).isEqualTo(RotationReason.Resumed);
+    assertThat(plan.create()).isEmpty();
+  }
+
+  @Test
+  void aResumedRotationRetiresTheOldCaOnlyAfterTheOverlapOnceNoLeafUsesIt() {
+    Plan resumed = RotationPlanner.plan(idle().active(2, "b").desiredPrimary("b").trusted(List.of(2L))
+        .generations(Map.of(1L, "a", 2L, "b")).withLeaves(Set.of(1L, 2L)).onActive(3).build());
+    Plan retiring = RotationPlanner.plan(idle().active(2, "b").desiredPrimary("b").trusted(resumed.trusted())
+        .phase(resumed.phase()).generations(Map.of(1L, "a", 2L, "b")).withLeaves(Set.of(2L)).build());
+    assertThat(retiring.phase().phase()).isEqualTo(RotationPhase.Retiring);
+    assertThat(retiring.trusted()).containsExactly(1L, 2L);
+    assertThat(retiring.delete()).isEmpty();
+    Plan done = RotationPlanner.plan(idle().active(2, "b").desiredPrimary("b").trusted(retiring.trusted())
+        .phase(retiring.phase()).generations(Map.of(1L, "a", 2L, "b")).withLeaves(Set.of(2L))
+        .now(retiring.phase().phaseEndsAt()).build());
+    assertThat(done.phase().phase()).isEqualTo(RotationPhase.Idle);
+    assertThat(done.trusted()).containsExactly(2L);
+    assertThat(done.delete()).containsExactly(1L);
+  }
+
+  @Test
+  void aRetirementKeepsAGenerationALeafIsStillSignedBy() {
+    Plan plan = RotationPlanner.plan(idle().active(2, "b").desiredPrimary("b").trusted(List.of(1L, 2L))
+        .phase(new Phase(RotationPhase.Retiring, RotationReason.PrimaryChanged, 2L, NOW, NOW, null))
+        .generations(Map.of(1L, "a", 2L, "b")).withLeaves(Set.of(1L, 2L)).build());
+    assertThat(plan.delete()).doesNotContain(1L);
+    assertThat(plan.trusted()).contains(1L);
+  }
+
+  /** Issue 13 bug 4: generation numbers only go up. */
+  @Test
+  void aNewGenerationIsNumberedAboveEveryGenerationAnythingRemembers() {
+    Plan plan = RotationPlanner.plan(idle().desiredPrimary("b").highestSeen(4).build());
+    assertThat(plan.create()).hasValueSatisfying(g -> assertThat(g.generation()).isEqualTo(5L));
+  }
 }
