@@ -44,7 +44,10 @@ record CaSource(ClusterArray array, ArraySettings settings, Context<ClusterArray
           settings.caSubject(name, generation), keys, now, now.plus(settings.caDuration()));
       ca = CertificateAuthority.selfSigned(certificate, keys.getPrivate());
     }
-    return ObjectWriter.createOnly(context,
-        CaSecrets.secret(Names.caGenerationSecret(name, generation), array, name, generation, ca, annotations));
+    Secret secret = CaSecrets.secret(Names.caGenerationSecret(name, generation), array, name, generation, ca,
+        annotations);
+    // a generation is one CA for good: nobody, the operator included, may swap its key in place
+    secret.setImmutable(true);
+    return ObjectWriter.createOnly(context, secret);
   }
 }

@@ -38,6 +38,7 @@ import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfig
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.processing.event.rate.RateLimited;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -331,6 +332,25 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     wakeAt.stream().filter(t -> t != null).min(Instant::compareTo)
         .ifPresent(t -> control.rescheduleAfter(WakeUp.after(now, t)));
     return control;
+  }
+
+  /**
+   * An exception left no status before: the array now says why it is stuck (Degraded), and the
+   * next reconcile that succeeds sets the condition from what it finds.
+   */
+  @Override
+  public ErrorStatusUpdateControl<ClusterArray> updateErrorStatus(ClusterArray array, Context<ClusterArray> context,
+      Exception e) {
+    if (!ReconcileFailure.reportable(e)) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    ClusterArrayStatus before = Optional.ofNullable(array.getStatus()).orElseGet(ClusterArrayStatus::new);
+    ClusterArrayStatus status = StatusPatches.copy(before, ClusterArrayStatus.class);
+    status.conditions = Conditions.set(status.conditions, DEGRADED, true, ReconcileFailure.REASON,
+        ReconcileFailure.describe(e), array.getMetadata().getGeneration(), clock.instant());
+    return StatusPatches.changed(before, status)
+        ? ErrorStatusUpdateControl.patchStatus(StatusPatches.statusOnly(array, status, ClusterArray::new))
+        : ErrorStatusUpdateControl.noStatusUpdate();
   }
 
   /**

@@ -34,6 +34,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -155,6 +156,22 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     }
     return StatusPatches.changed(b.ca, a.ca) || StatusPatches.changed(b.trustedCAs, a.trustedCAs)
         || !Objects.equals(b.candidates, a.candidates) || !Objects.equals(b.primary, a.primary);
+  }
+
+  /** An exception left no status before: the node now says why it is stuck (Ready=False). */
+  @Override
+  public ErrorStatusUpdateControl<ArrayNode> updateErrorStatus(ArrayNode node, Context<ArrayNode> context,
+      Exception e) {
+    if (!ReconcileFailure.reportable(e)) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    ArrayNodeStatus before = Optional.ofNullable(node.getStatus()).orElseGet(ArrayNodeStatus::new);
+    ArrayNodeStatus status = StatusPatches.copy(before, ArrayNodeStatus.class);
+    status.conditions = Conditions.set(status.conditions, READY, false, ReconcileFailure.REASON,
+        ReconcileFailure.describe(e), node.getMetadata().getGeneration(), clock.instant());
+    return StatusPatches.changed(before, status)
+        ? ErrorStatusUpdateControl.patchStatus(StatusPatches.statusOnly(node, status, ArrayNode::new))
+        : ErrorStatusUpdateControl.noStatusUpdate();
   }
 
   @Override
