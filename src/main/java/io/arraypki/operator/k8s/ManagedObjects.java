@@ -54,6 +54,42 @@ public final class ManagedObjects {
         .build();
   }
 
+  /**
+   * Whether {@code object} was made for the same owner as {@code desired}: its controller
+   * reference has the uid of {@code desired}'s (objects written without an owner are not
+   * checked). A name alone never makes an object ours.
+   */
+  public static boolean sameController(HasMetadata object, HasMetadata desired) {
+    return controllerUid(desired) == null
+        || controllerUid(object) != null && controllerUid(object).equals(controllerUid(desired));
+  }
+
+  /** Whether {@code owner} is {@code object}'s controller. */
+  public static boolean controlledBy(HasMetadata object, HasMetadata owner) {
+    return owner.getMetadata().getUid() != null && owner.getMetadata().getUid().equals(controllerUid(object));
+  }
+
+  private static String controllerUid(HasMetadata object) {
+    if (object.getMetadata().getOwnerReferences() == null) {
+      return null;
+    }
+    return object.getMetadata().getOwnerReferences().stream()
+        .filter(r -> Boolean.TRUE.equals(r.getController())).map(OwnerReference::getUid)
+        .findFirst().orElse(null);
+  }
+
+  /** The owner {@code desired} names, as a resource to report against. */
+  static HasMetadata wantedBy(HasMetadata desired) {
+    OwnerReference owner = desired.getMetadata().getOwnerReferences() == null ? null
+        : desired.getMetadata().getOwnerReferences().stream().findFirst().orElse(null);
+    io.fabric8.kubernetes.api.model.GenericKubernetesResource who =
+        new io.fabric8.kubernetes.api.model.GenericKubernetesResource();
+    who.setKind(owner == null ? desired.getKind() : owner.getKind());
+    who.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+        .withName(owner == null ? desired.getMetadata().getName() : owner.getName()).build());
+    return who;
+  }
+
   /** Whether {@code actual} already carries every label, annotation and owner of {@code desired}. */
   public static boolean metadataCovers(ObjectMeta actual, ObjectMeta desired) {
     return containsAll(actual.getLabels(), desired.getLabels())

@@ -33,6 +33,24 @@ public final class ObjectWriter {
       return current.get();
     }
     KubernetesClient client = context.getClient();
+    Optional<R> existing = current;
+    if (existing.isEmpty()) {
+      // Not in the cache: created here, or someone else's of that name (a user's, another
+      // owner's) that a forced apply would take over. Create, and on a conflict look.
+      try {
+        R created = client.resource(desired).create();
+        remember(context, created, null);
+        return created;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          throw e;
+        }
+        existing = Optional.ofNullable(client.resource(desired).get());
+      }
+    }
+    existing.filter(e -> !ManagedObjects.sameController(e, desired)).ifPresent(e -> {
+      throw new NameTaken(e, ManagedObjects.wantedBy(desired));
+    });
     R written = client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
     remember(context, written, current.orElse(null));
     return written;
@@ -40,7 +58,8 @@ public final class ObjectWriter {
 
   /**
    * Creates {@code desired} only if no object of that name exists; returns the stored object,
-   * which is someone else's when a concurrent create won (HTTP 409).
+   * which another writer's create for the same owner may have made (HTTP 409). An object of that
+   * name made for another owner is never taken: {@link NameTaken}.
    */
   public static <R extends HasMetadata, P extends HasMetadata> R createOnly(
       Context<P> context, R desired) {
@@ -56,6 +75,9 @@ public final class ObjectWriter {
       R existing = client.resource(desired).get();
       if (existing == null) {
         throw e;
+      }
+      if (!ManagedObjects.sameController(existing, desired)) {
+        throw new NameTaken(existing, ManagedObjects.wantedBy(desired));
       }
       return existing;
     }

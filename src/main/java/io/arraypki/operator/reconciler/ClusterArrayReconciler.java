@@ -346,11 +346,13 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     }
     ClusterArrayStatus before = Optional.ofNullable(array.getStatus()).orElseGet(ClusterArrayStatus::new);
     ClusterArrayStatus status = StatusPatches.copy(before, ClusterArrayStatus.class);
-    status.conditions = Conditions.set(status.conditions, DEGRADED, true, ReconcileFailure.REASON,
+    status.conditions = Conditions.set(status.conditions, DEGRADED, true, ReconcileFailure.reason(e),
         ReconcileFailure.describe(e), array.getMetadata().getGeneration(), clock.instant());
-    return StatusPatches.changed(before, status)
-        ? ErrorStatusUpdateControl.patchStatus(StatusPatches.statusOnly(array, status, ClusterArray::new))
-        : ErrorStatusUpdateControl.noStatusUpdate();
+    if (!StatusPatches.changed(before, status)) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    new EventRecorder(context.getClient(), clock).warning(array, ReconcileFailure.reason(e), ReconcileFailure.describe(e));
+    return ErrorStatusUpdateControl.patchStatus(StatusPatches.statusOnly(array, status, ClusterArray::new));
   }
 
   /**

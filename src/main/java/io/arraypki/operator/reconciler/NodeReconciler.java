@@ -11,6 +11,8 @@ import io.arraypki.operator.k8s.CaSecrets;
 import io.arraypki.operator.k8s.Conditions;
 import io.arraypki.operator.k8s.EventRecorder;
 import io.arraypki.operator.k8s.Labels;
+import io.arraypki.operator.k8s.ManagedObjects;
+import io.arraypki.operator.k8s.NameTaken;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.ObjectWriter;
 import io.arraypki.operator.k8s.SshSecrets;
@@ -167,11 +169,13 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     }
     ArrayNodeStatus before = Optional.ofNullable(node.getStatus()).orElseGet(ArrayNodeStatus::new);
     ArrayNodeStatus status = StatusPatches.copy(before, ArrayNodeStatus.class);
-    status.conditions = Conditions.set(status.conditions, READY, false, ReconcileFailure.REASON,
+    status.conditions = Conditions.set(status.conditions, READY, false, ReconcileFailure.reason(e),
         ReconcileFailure.describe(e), node.getMetadata().getGeneration(), clock.instant());
-    return StatusPatches.changed(before, status)
-        ? ErrorStatusUpdateControl.patchStatus(StatusPatches.statusOnly(node, status, ArrayNode::new))
-        : ErrorStatusUpdateControl.noStatusUpdate();
+    if (!StatusPatches.changed(before, status)) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    new EventRecorder(context.getClient(), clock).warning(node, ReconcileFailure.reason(e), ReconcileFailure.describe(e));
+    return ErrorStatusUpdateControl.patchStatus(StatusPatches.statusOnly(node, status, ArrayNode::new));
   }
 
   @Override
@@ -283,7 +287,8 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     }
     // Back in an array: the CA it had while standing alone goes.
     EventSources.get(context, Secret.class, EventSources.SECRETS, node.getMetadata().getNamespace(),
-        Names.standaloneCaSecret(name)).ifPresent(s -> ObjectWriter.delete(context, s));
+        Names.standaloneCaSecret(name)).filter(s -> ManagedObjects.controlledBy(s, node))
+        .ifPresent(s -> ObjectWriter.delete(context, s));
     return Optional.of(next);
   }
 
@@ -353,6 +358,9 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     String name = node.getMetadata().getName();
     Secret caSecret = EventSources.get(context, Secret.class, EventSources.SECRETS, node.getMetadata().getNamespace(),
         Names.standaloneCaSecret(name)).orElseGet(() -> createStandaloneCa(node, context, now, events));
+    if (!ManagedObjects.controlledBy(caSecret, node)) {
+      throw new NameTaken(caSecret, node); // another owner's CA of that name is never signed with
+    }
     CertificateAuthority ca = CaSecrets.read(caSecret);
     IssuingView view = IssuingView.standalone(ca);
     status.role = NodeRole.Standalone;

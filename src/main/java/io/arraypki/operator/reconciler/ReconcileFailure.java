@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
  */
 final class ReconcileFailure {
   static final String REASON = "ReconcileFailed";
+  static final String NAME_COLLISION = "NameCollision";
   private static final int LONGEST = 400;
   private static final Pattern PEM = Pattern.compile("-----BEGIN[\\s\\S]*?(-----END[^-]*-----|$)");
   private static final Pattern LONG_BASE64 = Pattern.compile("[A-Za-z0-9+/=_-]{40,}");
@@ -26,6 +27,15 @@ final class ReconcileFailure {
     return true;
   }
 
+  static String reason(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.arraypki.operator.k8s.NameTaken) {
+        return NAME_COLLISION;
+      }
+    }
+    return REASON;
+  }
+
   static String describe(Exception e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
@@ -34,7 +44,8 @@ final class ReconcileFailure {
     String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     String safe = LONG_BASE64.matcher(PEM.matcher(message).replaceAll("[PEM removed]")).replaceAll("[removed]")
         .replaceAll("\\s+", " ").trim();
-    String text = root.getClass().getSimpleName() + ": " + safe + "; retried with backoff";
+    String text = root instanceof io.arraypki.operator.k8s.NameTaken ? safe
+        : root.getClass().getSimpleName() + ": " + safe + "; retried with backoff";
     return text.length() <= LONGEST ? text : text.substring(0, LONGEST - 1) + "…";
   }
 }
