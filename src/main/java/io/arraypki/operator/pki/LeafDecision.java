@@ -37,6 +37,12 @@ public record LeafDecision(Action action, String reason, Instant renewalTime) {
   public static final String RENEWAL_DUE = "RenewalDue";
   public static final String REQUESTED = "Requested";
   public static final String REVOKED = "Revoked";
+  public static final String SIGNED_REQUEST = "SignedRequest";
+
+  /** A node's own certificate request was signed (the CSR signer decided; its policy is in CsrPolicy). */
+  public static LeafDecision signedRequest() {
+    return issue(SIGNED_REQUEST);
+  }
 
   /** The current certificate is on its CRL: peers refuse it, so it is replaced whatever else holds. */
   public static LeafDecision revoked() {

@@ -7,9 +7,7 @@ import io.arraypki.operator.api.KeyProvider;
 import io.arraypki.operator.k8s.Conditions;
 import io.arraypki.operator.k8s.EventRecorder;
 import io.arraypki.operator.k8s.Labels;
-import io.arraypki.operator.k8s.LeafSecrets;
 import io.arraypki.operator.k8s.Names;
-import io.arraypki.operator.k8s.ObjectWriter;
 import io.arraypki.operator.pki.CsrPolicy;
 import io.arraypki.operator.pki.LeafProfile;
 import io.arraypki.operator.pki.PkiException;
@@ -27,9 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -58,6 +54,9 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
    * CertificateSigningRequests are cluster-scoped, and two installs watching disjoint namespaces
    * must not both sign (or refuse) the same request.
    */
+  /** The CSR a node's certificate was signed from, on its Secret. */
+  static final String CSR_ANNOTATION = "arraypki.io/csr";
+
   public static boolean ours(CertificateSigningRequest csr, java.util.Set<String> namespaces) {
     if (!ours(csr)) {
       return false;
@@ -139,20 +138,17 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
         : now.plusSeconds(csr.getSpec().getExpirationSeconds());
     IssuedLeaf leaf = IssuedLeaf.forPublicKey(view.signing(), profile, request.publicKey(), now, notAfter);
     String secretName = server ? Names.peerSecret(nodeName) : Names.clientSecret(nodeName);
-    Map<String, String> annotations = new LinkedHashMap<>();
-    annotations.put(Labels.SIGNED_BY_GENERATION, Long.toString(view.signingGeneration()));
-    annotations.put(Labels.TRUST_GENERATION, Long.toString(view.trustGeneration()));
-    annotations.put("arraypki.io/csr", csr.getMetadata().getName());
-    Secret secret = LeafSecrets.secret(new LeafSecrets.Placement(secretName, node.get(), arrayName, nodeName,
-        server ? Labels.COMPONENT_PEER : Labels.COMPONENT_CLIENT, view.templateLabels(), view.templateAnnotations()),
-        new LeafSecrets.Content(leaf.chainPem(), null, view.bundlePem(), Map.of()), annotations);
     // The certificate goes on the CSR first, with the resourceVersion this reconcile saw: a second
     // reconcile on a stale cache gets 409 there and never overwrites the node's Secret.
     CertificateSigningRequest patch = copyForStatus(csr);
     patch.getStatus().setCertificate(Base64.getEncoder().encodeToString(
         leaf.chainPem().getBytes(StandardCharsets.UTF_8)));
     context.getClient().resource(patch).updateStatus();
-    ObjectWriter.apply(context, secret, lookup.get(Secret.class, namespace, secretName));
+    LeafIssuer.Target secretTarget = new LeafIssuer.Target(node.get(), nodeName, secretName,
+        server ? Labels.COMPONENT_PEER : Labels.COMPONENT_CLIENT, profile,
+        lookup.get(Secret.class, namespace, secretName), EventSources.annotation(node.get(), Labels.RENEW), true);
+    LeafIssuer.signed(context, view, secretTarget, leaf, csr.getMetadata().getName(),
+        Optional.ofNullable(csr.getSpec().getExpirationSeconds()).map(Integer::longValue), now);
     events.normal(node.get(), "CSRSigned", "signed CertificateSigningRequest " + csr.getMetadata().getName()
         + " into " + secretName + " (CA generation " + view.signingGeneration() + ")");
     return UpdateControl.noUpdate();

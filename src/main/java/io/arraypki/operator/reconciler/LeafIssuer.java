@@ -79,6 +79,9 @@ final class LeafIssuer {
     }
   }
 
+  /** The lifetime a CSR asked for (expirationSeconds), kept so that later re-signings keep to it. */
+  static final String REQUESTED_LIFETIME = "arraypki.io/requested-lifetime-seconds";
+
   static <P extends HasMetadata> Result ensure(Context<P> context, IssuingView view, Target target, Instant now) {
     Optional<Secret> current = target.current();
     // A certificate whose key is gone or is not its own counts as no certificate at all; a key
@@ -88,6 +91,10 @@ final class LeafIssuer {
     if (target.externalKey() && currentCert == null) {
       return null; // nothing to re-sign until the node's first CSR is signed
     }
+    Optional<Long> requestedLifetime = requestedLifetime(current);
+    LeafProfile profile = requestedLifetime
+        .map(seconds -> withDuration(target.profile(), java.time.Duration.ofSeconds(seconds)))
+        .orElse(target.profile());
     String arrayToken = view.arrayRenewalToken();
     boolean renewRequested = currentCert != null
         && (unanswered(target.ownToken(), current.get(), Labels.RENEWAL_TOKEN)
@@ -95,18 +102,51 @@ final class LeafIssuer {
     boolean revoked = currentCert != null
         && view.revoked().stream().anyMatch(r -> r.serial().equals(currentCert.getSerialNumber()));
     LeafDecision decision = revoked ? LeafDecision.revoked()
-        : LeafDecision.decide(currentCert, target.profile(), view.signing().certificate(), now,
+        : LeafDecision.decide(currentCert, profile, view.signing().certificate(), now,
             !target.externalKey(), renewRequested);
     IssuedLeaf leaf;
     if (!decision.issue()) {
       leaf = IssuedLeaf.existing(current.get(), currentCert);
     } else if (target.externalKey()) {
       // The node keeps its key: its public key is signed again (a new CA, a renewal).
-      leaf = IssuedLeaf.forPublicKey(view.signing(), target.profile(), currentCert.getPublicKey(), now, null);
+      leaf = IssuedLeaf.forPublicKey(view.signing(), profile, currentCert.getPublicKey(), now, null);
     } else {
-      leaf = IssuedLeaf.issue(view.signing(), target.profile(), now);
+      leaf = IssuedLeaf.issue(view.signing(), profile, now);
     }
+    Map<String, String> carried = new LinkedHashMap<>();
+    requestedLifetime.ifPresent(seconds -> carried.put(REQUESTED_LIFETIME, Long.toString(seconds)));
+    current.flatMap(s -> LeafSecrets.annotation(s, CsrSigner.CSR_ANNOTATION))
+        .ifPresent(csr -> carried.put(CsrSigner.CSR_ANNOTATION, csr));
+    return write(context, view, target, profile, damage, currentCert, decision, leaf, carried, now);
+  }
 
+  /**
+   * A certificate the CSR signer made for a node that keeps its key, written by the same writer
+   * as every other leaf: the certificate it replaces is recorded as superseded (and so reaches
+   * the CRL), and the renew requests pending are answered by it.
+   *
+   * @param requestedLifetime the CSR's expirationSeconds, if it set one
+   */
+  static <P extends HasMetadata> Result signed(Context<P> context, IssuingView view, Target target, IssuedLeaf leaf,
+      String csrName, Optional<Long> requestedLifetime, Instant now) {
+    Optional<Secret> current = target.current();
+    X509Certificate currentCert = current.flatMap(LeafSecrets::leaf).orElse(null);
+    Map<String, String> carried = new LinkedHashMap<>();
+    carried.put(CsrSigner.CSR_ANNOTATION, csrName);
+    requestedLifetime.ifPresent(seconds -> carried.put(REQUESTED_LIFETIME, Long.toString(seconds)));
+    LeafProfile profile = requestedLifetime
+        .map(seconds -> withDuration(target.profile(), java.time.Duration.ofSeconds(seconds)))
+        .orElse(target.profile());
+    return write(context, view, target, profile, Optional.empty(), currentCert, LeafDecision.signedRequest(), leaf,
+        carried, now);
+  }
+
+  /** The one writer of issued Secrets: annotations, superseded list, keystores, then the apply. */
+  private static <P extends HasMetadata> Result write(Context<P> context, IssuingView view, Target target,
+      LeafProfile profile, Optional<String> damage, X509Certificate currentCert, LeafDecision decision,
+      IssuedLeaf leaf, Map<String, String> carried, Instant now) {
+    Optional<Secret> current = target.current();
+    String arrayToken = view.arrayRenewalToken();
     Map<String, String> annotations = new LinkedHashMap<>();
     annotations.put(Labels.SIGNED_BY_GENERATION, Long.toString(view.signingGeneration()));
     annotations.put(Labels.TRUST_GENERATION, Long.toString(view.trustGeneration()));
@@ -121,6 +161,7 @@ final class LeafIssuer {
     if (!superseded.isEmpty()) {
       annotations.put(Labels.SUPERSEDED, superseded);
     }
+    annotations.putAll(carried);
     Map<String, byte[]> keystores = keystores(view, leaf, current, annotations);
     var placement = new LeafSecrets.Placement(target.secretName(), target.owner(), view.arrayName(), target.node(),
         target.component(), view.templateLabels(), view.templateAnnotations());
@@ -131,8 +172,22 @@ final class LeafIssuer {
     }
     ObjectWriter.apply(context, desired, current);
     return new Result(target.secretName(), leaf.certificate(),
-        LeafDecision.renewalTime(leaf.certificate(), target.profile().renewBefore()),
+        LeafDecision.renewalTime(leaf.certificate(), profile.renewBefore()),
         decision.issue() ? damage.orElse(decision.reason()) : null, repairedDamage);
+  }
+
+  private static Optional<Long> requestedLifetime(Optional<Secret> current) {
+    try {
+      return current.flatMap(s -> LeafSecrets.annotation(s, REQUESTED_LIFETIME)).map(Long::parseLong)
+          .filter(seconds -> seconds > 0);
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static LeafProfile withDuration(LeafProfile p, java.time.Duration duration) {
+    return new LeafProfile(p.commonName(), p.dnsNames(), p.ipAddresses(), p.uris(), p.usages(), p.keySpec(),
+        duration, p.renewBefore());
   }
 
   /**
