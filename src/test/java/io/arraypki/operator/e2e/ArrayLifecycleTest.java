@@ -14,6 +14,7 @@ import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.Crl;
 import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Quiescence;
 import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -84,20 +85,73 @@ class ArrayLifecycleTest {
     assertThat(Crl.verify(dir, trust, Crl.leafPem(secret("new-1-peer-tls")))).contains(": OK");
   }
 
+  /**
+   * Every spelling DESIGN.md section 2 allows for a pin ("any case, with or without colons or
+   * prefix") and the CRD's pattern accepts: upper, lower and mixed case; colons, none, or some;
+   * no prefix, {@code SHA256:}, {@code sha256:}, {@code SHA-256:}, {@code sha-256:}, {@code Sha256:}.
+   */
+  static java.util.Map<String, String> pinSpellings(String fingerprint) {
+    String hex = fingerprint.substring("SHA256:".length()).replace(":", "").toUpperCase(Locale.ROOT);
+    java.util.Map<String, String> digits = new java.util.LinkedHashMap<>();
+    for (String letters : List.of("upper", "lower", "mixed")) {
+      StringBuilder cased = new StringBuilder();
+      for (int i = 0; i < hex.length(); i++) {
+        char c = hex.charAt(i);
+        cased.append(letters.equals("upper") ? c : letters.equals("lower") || i % 2 == 0
+            ? Character.toLowerCase(c) : c);
+      }
+      String h = cased.toString();
+      digits.put(letters + ", colons", String.join(":", h.split("(?<=\\G..)")));
+      digits.put(letters + ", no colons", h);
+    }
+    digits.put("upper, some colons", hex.substring(0, 2) + ":" + hex.substring(2, 8) + ":" + hex.substring(8));
+    java.util.Map<String, String> pins = new java.util.LinkedHashMap<>();
+    for (String prefix : List.of("", "SHA256:", "sha256:", "SHA-256:", "sha-256:", "Sha256:")) {
+      digits.forEach((how, d) -> pins.put((prefix.isEmpty() ? "no prefix" : prefix) + " " + how, prefix + d));
+    }
+    return pins;
+  }
+
   @Test
-  void aNodeWhosePinMatchesInAnySpellingJoins() {
+  void aNodeWhosePinMatchesInAnySpellingJoinsAndIsIssuedByThePinnedCa() throws Exception {
     createArray("pinned", "pinned-1");
     String fp = Arrays.getArray(client(), ns(), "pinned").getStatus().ca.fingerprint;
-    ArrayNode node = Arrays.node(ns(), "pinned-2", "pinned");
-    node.getSpec().trustedCAFingerprint = fp.substring(7).replace(":", "").toLowerCase(Locale.ROOT);
-    client().resource(node).create();
-    Arrays.awaitArrayReady(client(), ns(), "pinned", 2);
-    ArrayNode joined = Arrays.get(client(), ns(), "pinned-2");
-    assertThat(Conditions.find(joined.getStatus().conditions, "TrustVerified").orElseThrow().getReason())
-        .isEqualTo("PinMatched");
-    assertThat(joined.getStatus().joinedArray.name).isEqualTo("pinned");
-    assertThat(SecretData.text(secret("pinned-2-peer-tls"), "ca.crt").orElseThrow())
-        .isEqualTo(trust("pinned").getData().get("ca.crt"));
+    Path ca = Files.writeString(dir.resolve("pinned-ca.crt"), SecretData.text(secret("pinned-ca"), "tls.crt").orElseThrow());
+    // the fingerprint status reports is the array CA's, as openssl prints it
+    assertThat(Commands.openssl("x509", "-in", ca.toString(), "-noout", "-fingerprint", "-sha256").output().trim())
+        .isEqualTo("sha256 Fingerprint=" + fp.substring("SHA256:".length()));
+    java.util.Map<String, String> pins = pinSpellings(fp);
+    java.util.Map<String, String> nodes = new java.util.LinkedHashMap<>();
+    int i = 2;
+    for (var pin : pins.entrySet()) {
+      ArrayNode node = Arrays.node(ns(), "pinned-" + i, "pinned");
+      node.getSpec().trustedCAFingerprint = pin.getValue();
+      client().resource(node).create();
+      nodes.put("pinned-" + i++, pin.getKey() + " (" + pin.getValue() + ")");
+    }
+    Waits.converge().untilAsserted(() -> {
+      for (var entry : nodes.entrySet()) {
+        var status = Arrays.get(client(), ns(), entry.getKey()).getStatus();
+        assertThat(status).as(entry.getValue()).isNotNull();
+        assertThat(Conditions.find(status.conditions, "TrustVerified").map(c -> c.getReason() + ": " + c.getMessage()))
+            .as(entry.getKey() + " pinned " + entry.getValue()).hasValueSatisfying(r -> assertThat(r).startsWith("PinMatched"));
+      }
+    });
+    Arrays.awaitArrayReady(client(), ns(), "pinned", 1 + pins.size());
+    assertThat(Arrays.getArray(client(), ns(), "pinned").getStatus().ca.fingerprint).as("still the pinned CA").isEqualTo(fp);
+    for (var entry : nodes.entrySet()) {
+      String what = entry.getKey() + " pinned " + entry.getValue();
+      ArrayNode joined = Arrays.get(client(), ns(), entry.getKey());
+      assertThat(Conditions.find(joined.getStatus().conditions, "TrustVerified").orElseThrow().getReason())
+          .as(what).isEqualTo("PinMatched");
+      assertThat(joined.getStatus().joinedArray.name).as(what).isEqualTo("pinned");
+      assertThat(joined.getStatus().caFingerprint).as(what + ": the CA that signed its certificate").isEqualTo(fp);
+      Secret peer = secret(entry.getKey() + "-peer-tls");
+      assertThat(SecretData.text(peer, "ca.crt").orElseThrow()).as(what).isEqualTo(trust("pinned").getData().get("ca.crt"));
+      Path leaf = Files.writeString(dir.resolve(entry.getKey() + ".crt"), Crl.leafPem(peer));
+      assertThat(Commands.openssl("verify", "-CAfile", ca.toString(), leaf.toString()).output())
+          .as(what + ": its certificate verifies against the pinned CA alone").contains(": OK");
+    }
   }
 
   @Test
@@ -179,7 +233,7 @@ class ArrayLifecycleTest {
   }
 
   @Test
-  void aPrimaryThatIsNoMemberOfflineOrNotMasterCapableDegradesAndReplacesNothing() {
+  void aPrimaryThatIsNoMemberOrNotMasterCapableDegradesAndReplacesNothing() {
     client().resource(Arrays.array(ns(), "headless", "ghost")).create();
     client().resource(Arrays.node(ns(), "headless-1", "headless")).create();
     Waits.converge().untilAsserted(() -> {
@@ -206,6 +260,38 @@ class ArrayLifecycleTest {
     assertThat(status.rotation.phase.name()).isEqualTo("Idle");
     assertThat(status.trustedCAs).hasSize(1);
     assertThat(secret("steady-ca-g2")).isNull();
+  }
+
+  @Test
+  void anOfflinePrimaryDegradesTheArrayAndReplacesNothing() {
+    createArray("dark", "dark-1", "dark-2", "dark-3");
+    var caBefore = Arrays.getArray(client(), ns(), "dark").getStatus().ca.fingerprint;
+    scenario.patch(ArrayNode.class, "dark-3", "{\"spec\":{\"offline\":true}}");
+    Waits.converge().untilAsserted(() -> {
+      assertThat(Arrays.get(client(), ns(), "dark-3").getStatus().role).isEqualTo(NodeRole.Offline);
+      assertThat(secret("dark-3-peer-tls")).as("an offline node's material").isNull();
+      assertThat(secret("dark-3-client-tls")).isNull();
+    });
+    String revocationsBefore = trust("dark").getData().get("revocations.json"); // dark-3's own, as an offline node
+    var others = Quiescence.secretVersions(scenario, "dark");
+    scenario.setPrimary("dark", "dark-3");
+    Waits.converge().untilAsserted(() -> {
+      var degraded = Conditions.find(Arrays.getArray(client(), ns(), "dark").getStatus().conditions, "Degraded")
+          .orElseThrow();
+      assertThat(degraded.getStatus()).isEqualTo("True");
+      assertThat(degraded.getReason()).isEqualTo("PrimaryOffline");
+      assertThat(degraded.getMessage()).contains("dark-3").contains("spec.offline to false");
+    });
+    var status = Arrays.getArray(client(), ns(), "dark").getStatus();
+    assertThat(status.ca.fingerprint).as("no new CA").isEqualTo(caBefore);
+    assertThat(status.ca.generation).isEqualTo(1L);
+    assertThat(status.rotation.phase.name()).isEqualTo("Idle");
+    assertThat(status.trustedCAs).hasSize(1);
+    assertThat(secret("dark-ca-g2")).isNull();
+    assertThat(trust("dark").getData().get("revocations.json")).as("nothing revoked").isEqualTo(revocationsBefore);
+    Quiescence.assertNoSecretMovesAcrossForcedReconciles(scenario, "dark", List.of("dark-1", "dark-2"), 1,
+        "the Secrets of an array whose primary is offline");
+    assertThat(Quiescence.secretVersions(scenario, "dark")).as("nothing reissued or removed").isEqualTo(others);
   }
 
   @Test
@@ -247,9 +333,9 @@ class ArrayLifecycleTest {
         assertThat(Crl.verify(dir, trust("renew"), Crl.leafPem(first))).contains("certificate revoked"));
     assertThat(Duration.between(renewed, Instant.now())).as("revoked after the 8 s delay, not at once")
         .isGreaterThanOrEqualTo(Duration.ofSeconds(5));
-    // the same value again (re-applied) changes nothing
-    annotate("renew-1", "r1");
-    Waits.upTo(Duration.ofSeconds(5)).pollDelay(Duration.ofSeconds(3)).until(() -> true);
+    // once: reconciles of the node and its array (forced, and seen to run) write no Secret
+    Quiescence.assertNoSecretMovesAcrossForcedReconciles(scenario, "renew", List.of("renew-1"), 2,
+        "the Secrets of a node whose renew value was answered");
     assertThat(SecretData.text(secret("renew-1-peer-tls"), "tls.crt")).isEqualTo(SecretData.text(second, "tls.crt"));
   }
 

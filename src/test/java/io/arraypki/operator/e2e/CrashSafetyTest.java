@@ -135,7 +135,7 @@ class CrashSafetyTest {
   void anOperatorKilledWithSigkillMidRotationFinishesItInItsNextLife() throws Exception {
     List<String> nodes = createArray("killed", 6, "3s");
     current.stop();
-    Path log = dir.resolve("operator.log");
+    Path log = OperatorProcess.log(getClass(), "operator.log");
     try {
       OperatorProcess first = OperatorProcess.start(ns(), log);
       try {

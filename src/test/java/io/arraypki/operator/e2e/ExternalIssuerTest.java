@@ -20,6 +20,7 @@ import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -183,13 +184,29 @@ class ExternalIssuerTest {
       scenario.client().resource(Arrays.node(scenario.ns(), "moving-" + i, "moving")).create();
     }
     Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "moving", 2);
-    scenario.client().resource(issuerSecret("moving-issuer", file("int2.crt"), file("int2.key"), file("root2.crt")))
-        .inNamespace(scenario.ns()).update();
-    Waits.upTo(java.time.Duration.ofMinutes(2)).until(() -> scenario.status("moving").trustedCAs.size() == 2);
-    String bundle = SecretData.text(scenario.secret("moving-0-peer-tls"), "ca.crt").orElseThrow();
-    Waits.converge().until(() -> SecretData.text(scenario.secret("moving-0-peer-tls"), "ca.crt").orElseThrow()
-        .contains(file("root2.crt").trim()));
-    assertThat(bundle).contains(file("root.crt").trim());
+    // every state of the members' Secrets and of the trust ConfigMap, in the API server's order
+    try (TrustWatch watch = new TrustWatch("moving", List.of("moving-0", "moving-1"))) {
+      Waits.converge().until(watch::sawEveryMember);
+      scenario.client().resource(issuerSecret("moving-issuer", file("int2.crt"), file("int2.key"), file("root2.crt")))
+          .inNamespace(scenario.ns()).update();
+      Waits.upTo(java.time.Duration.ofMinutes(2)).untilAsserted(() -> {
+        var s = scenario.status("moving");
+        assertThat(s.ca.generation).isEqualTo(2L);
+        assertThat(s.rotation.phase.name()).isEqualTo("Idle");
+        for (String member : List.of("moving-0", "moving-1")) {
+          assertThat(SecretData.text(scenario.secret(member + "-peer-tls"), "ca.crt").orElseThrow().trim())
+              .isEqualTo(file("root2.crt").trim());
+          assertThat(watch.rootOf(scenario.secret(member + "-peer-tls"))).isEqualTo("root2");
+        }
+      });
+      assertThat(watch.violations()).as("states in which a member served a leaf that a peer's bundle did not trust")
+          .isEmpty();
+      assertThat(watch.memberBundlesWithBothRoots()).as("member Secrets whose ca.crt held both roots at once")
+          .containsExactlyInAnyOrder("moving-0", "moving-1");
+      assertThat(watch.configMapHeldBothRoots()).as("the trust ConfigMap's ca.crt held both roots at once").isTrue();
+      assertThat(watch.leafRootsSeen()).as("the roots members' leaves chained to, in order")
+          .containsEntry("moving-0", List.of("root", "root2")).containsEntry("moving-1", List.of("root", "root2"));
+    }
     Waits.upTo(java.time.Duration.ofMinutes(2)).untilAsserted(() -> {
       var s = scenario.status("moving");
       assertThat(s.ca.generation).isEqualTo(2L);
@@ -203,6 +220,119 @@ class ExternalIssuerTest {
     Path chain = Files.writeString(dir.resolve("chain2.crt"), file("int2.crt"));
     assertThat(Commands.openssl("verify", "-CAfile", pki.resolve("root2.crt").toString(), "-untrusted",
         chain.toString(), leaf.toString()).output()).contains(": OK");
+  }
+
+  /**
+   * Watches an array's peer Secrets and trust ConfigMap during a change of issuer; after every
+   * event (one informer thread: the API server's order) checks that each member's leaf chains
+   * (by its intermediate) to a root that every other member's ca.crt holds, and notes which
+   * bundles held both roots at once.
+   */
+  private final class TrustWatch implements AutoCloseable {
+    private final List<String> members;
+    private final Map<String, Secret> current = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<String> violations = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.Set<String> bothInMembers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Map<String, List<String>> leafRoots = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean bothInConfigMap;
+    private final io.fabric8.kubernetes.client.informers.SharedIndexInformer<Secret> secrets;
+    private final io.fabric8.kubernetes.client.informers.SharedIndexInformer<io.fabric8.kubernetes.api.model.ConfigMap> trust;
+
+    TrustWatch(String array, List<String> members) {
+      this.members = members;
+      secrets = scenario.client().secrets().inNamespace(scenario.ns()).withLabel("arraypki.io/array", array)
+          .withLabel("arraypki.io/component", "peer").inform(handler(this::onSecret));
+      trust = scenario.client().configMaps().inNamespace(scenario.ns()).withName(array + "-trust")
+          .inform(handler(cm -> {
+            String bundle = cm.getData() == null ? "" : cm.getData().getOrDefault("ca.crt", "");
+            if (holdsBoth(bundle)) {
+              bothInConfigMap = true;
+            }
+          }));
+    }
+
+    private <T> io.fabric8.kubernetes.client.informers.ResourceEventHandler<T> handler(java.util.function.Consumer<T> on) {
+      return new io.fabric8.kubernetes.client.informers.ResourceEventHandler<>() {
+        @Override
+        public void onAdd(T t) {
+          on.accept(t);
+        }
+
+        @Override
+        public void onUpdate(T old, T t) {
+          on.accept(t);
+        }
+
+        @Override
+        public void onDelete(T t, boolean unknown) {}
+      };
+    }
+
+    private synchronized void onSecret(Secret secret) {
+      String member = secret.getMetadata().getLabels().get("arraypki.io/node");
+      current.put(member, secret);
+      String root = rootOf(secret);
+      List<String> roots = leafRoots.computeIfAbsent(member, k -> new java.util.concurrent.CopyOnWriteArrayList<>());
+      if (roots.isEmpty() || !roots.get(roots.size() - 1).equals(root)) {
+        roots.add(root);
+      }
+      String bundle = SecretData.text(secret, "ca.crt").orElse("");
+      if (holdsBoth(bundle)) {
+        bothInMembers.add(member);
+      }
+      for (var served : current.entrySet()) {
+        String servedRoot = rootOf(served.getValue());
+        for (var peer : current.entrySet()) {
+          if (!peer.getKey().equals(served.getKey())
+              && !SecretData.text(peer.getValue(), "ca.crt").orElse("").contains(file(servedRoot + ".crt").trim())) {
+            violations.add(served.getKey() + " served a leaf of " + servedRoot + " while " + peer.getKey()
+                + "'s ca.crt lacked it (after the event of " + member + " at resourceVersion "
+                + secret.getMetadata().getResourceVersion() + ")");
+          }
+        }
+      }
+    }
+
+    /** "root" or "root2": the root the Secret's leaf chains to, by the intermediate that issued it. */
+    String rootOf(Secret secret) {
+      var leaf = Pem.certificates(Crl.leafPem(secret), "chain").get(0);
+      for (String n : List.of("", "2")) {
+        if (leaf.getIssuerX500Principal().equals(Pem.certificate(file("int" + n + ".crt"), "int").getSubjectX500Principal())) {
+          return "root" + n;
+        }
+      }
+      throw new AssertionError("a leaf issued by neither intermediate: " + leaf.getIssuerX500Principal());
+    }
+
+    private boolean holdsBoth(String bundle) {
+      return bundle.contains(file("root.crt").trim()) && bundle.contains(file("root2.crt").trim());
+    }
+
+    boolean sawEveryMember() {
+      return current.keySet().containsAll(members) && trust.hasSynced();
+    }
+
+    List<String> violations() {
+      return List.copyOf(violations);
+    }
+
+    java.util.Set<String> memberBundlesWithBothRoots() {
+      return java.util.Set.copyOf(bothInMembers);
+    }
+
+    boolean configMapHeldBothRoots() {
+      return bothInConfigMap;
+    }
+
+    Map<String, List<String>> leafRootsSeen() {
+      return Map.copyOf(leafRoots);
+    }
+
+    @Override
+    public void close() {
+      secrets.close();
+      trust.close();
+    }
   }
 
   static Stream<Arguments> badIssuers() {

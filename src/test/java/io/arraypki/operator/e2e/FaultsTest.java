@@ -88,37 +88,63 @@ class FaultsTest {
     System.out.println("FaultsTest seed " + SEED);
     current.stop();
     current = null;
-    Path log = dir.resolve("operator.log");
+    Path log = OperatorProcess.log(getClass(), "operator.log");
     try {
       List<String> nodes = createArrayWithoutWaiting("hundred", 100);
-      // three kills while issuing, each when a random number of members hold a certificate
-      List<Integer> thresholds = randomAscending(3, 5, 95);
+      // three kills while issuing, each once the process has issued certificates and a random
+      // number of members hold one; where each landed is read after it (a killed process writes no more)
+      List<Integer> thresholds = randomAscending(3, 5, 90);
+      List<String> issuingKills = new ArrayList<>();
       for (int threshold : thresholds) {
+        long atStart = peerSecrets("hundred");
+        long target = Math.max(threshold, atStart + 1);
         try (OperatorProcess process = OperatorProcess.start(scenario.ns(), log)) {
-          Waits.upTo(Duration.ofMinutes(3)).until(() -> peerSecrets("hundred") >= threshold);
+          Waits.upTo(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(20))
+              .until(() -> peerSecrets("hundred") >= target);
           process.kill();
         }
+        long atKill = peerSecrets("hundred");
+        issuingKills.add(atStart + "->" + atKill);
+        assertThat(atKill).as("kill %d while issuing (certificates when the process started -> when it was killed: %s): "
+            + "the process had issued certificates", issuingKills.size(), issuingKills).isGreaterThan(atStart);
+        assertThat(atKill).as("kill %d while issuing (%s): not yet all 100", issuingKills.size(), issuingKills)
+            .isLessThan(100);
       }
       long started = System.nanoTime();
       try (OperatorProcess last = OperatorProcess.start(scenario.ns(), log)) {
         awaitConverged("hundred", nodes, 1);
-        record("sigkill x3 while issuing 100 members (at " + thresholds + " certificates)", started);
+        record("sigkill x3 while issuing 100 members (certificates at each process's start->kill " + issuingKills
+            + ")", started);
       }
       assertHealthy("hundred", nodes, 1);
 
-      // two kills during the rotation to a new primary, at random phases
+      // two kills during the rotation to a new primary, each once the process has re-signed
+      // members, with the phase and progress at the kill read after it
       scenario.setPrimary("hundred", "hundred-" + (1 + random.nextInt(99)));
+      List<String> rotationKills = new ArrayList<>();
       for (int kill = 0; kill < 2; kill++) {
+        long atStart = signedBy("hundred", 2);
+        int resigned = (int) Math.max(random.nextInt(90), atStart + 1);
         try (OperatorProcess process = OperatorProcess.start(scenario.ns(), log)) {
-          int resigned = random.nextInt(90);
-          Waits.upTo(Duration.ofMinutes(3)).until(() -> resignedAtLeast("hundred", resigned));
+          Waits.upTo(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(20))
+              .until(() -> resignedAtLeast("hundred", resigned));
           process.kill();
         }
+        var status = scenario.status("hundred");
+        RotationPhase phase = status.rotation == null ? RotationPhase.Idle : status.rotation.phase;
+        long atKill = signedBy("hundred", 2);
+        rotationKills.add(phase + " " + atStart + "->" + atKill);
+        assertThat(phase).as("kill %d during the rotation (phase, members on the new CA at the process's start -> "
+            + "kill: %s): the rotation was under way", kill + 1, rotationKills).isNotEqualTo(RotationPhase.Idle);
+        assertThat(status.ca.generation).as("the new CA signs").isEqualTo(2L);
+        assertThat(atKill).as("kill %d during the rotation (%s): the process had re-signed members", kill + 1,
+            rotationKills).isGreaterThan(atStart);
       }
       started = System.nanoTime();
       try (OperatorProcess last = OperatorProcess.start(scenario.ns(), log)) {
         awaitConverged("hundred", nodes, 2);
-        record("sigkill x2 during the rotation of 100 members", started);
+        record("sigkill x2 during the rotation of 100 members (phase, re-signed at each process's start->kill "
+            + rotationKills + ")", started);
       }
       assertHealthy("hundred", nodes, 2);
     } finally {

@@ -159,8 +159,28 @@ class PeerCertificatesTest {
     Arrays.awaitArrayReady(client, ns, "other", 1);
     Secret foreign = Arrays.secret(client, ns, "x-1-peer-tls");
     Secret member = Arrays.secret(client, ns, "node-a-peer-tls");
-    assertThat(MemberTls.handshake(member, foreign, "node-a.sgd.example.com")).isNotNull();
-    assertThat(MemberTls.handshake(foreign, member, "x-1.other.example.com")).isNotNull();
+    // each client refuses the other array's server certificate (not a timeout, not any error)
+    assertThat(MemberTls.handshake(member, foreign, "node-a.sgd.example.com")).as("foreign client, member server")
+        .startsWith("client: javax.net.ssl.SSLHandshakeException: PKIX path building failed")
+        .contains("unable to find valid certification path");
+    assertThat(MemberTls.handshake(foreign, member, "x-1.other.example.com")).as("member client, foreign server")
+        .startsWith("client: javax.net.ssl.SSLHandshakeException: PKIX path building failed")
+        .contains("unable to find valid certification path");
+    // a member's server refuses a foreign client, even when that client trusts the member
+    Secret trustingForeign = new io.fabric8.kubernetes.api.model.SecretBuilder(foreign).build();
+    trustingForeign.getData().put("ca.crt", java.util.Base64.getEncoder().encodeToString((SecretData.text(foreign,
+        "ca.crt").orElseThrow() + SecretData.text(member, "ca.crt").orElseThrow()).getBytes(
+            java.nio.charset.StandardCharsets.US_ASCII)));
+    assertThat(MemberTls.handshake(member, trustingForeign, "node-a.sgd.example.com"))
+        .as("foreign client certificate, member server")
+        .containsPattern("client: javax.net.ssl.SSLHandshakeException: Received fatal alert: (certificate_unknown|bad_certificate)")
+        // the JDK client offers no certificate the server's CA list names, which the server refuses
+        .containsPattern("server: javax.net.ssl.SSLHandshakeException: "
+            + "(PKIX path building failed|Empty client certificate chain)");
+    // and OpenSSL on both ends refuses for the certificate as well
+    assertThat(OpensslTls.handshake(dir.resolve("foreign"), member, foreign, "node-a.sgd.example.com"))
+        .as("openssl s_client of the foreign member").isNotNull()
+        .containsPattern("verify error:num=(20|19|21):|unable to get local issuer certificate");
   }
 
   @Test

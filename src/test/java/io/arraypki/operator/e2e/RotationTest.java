@@ -8,15 +8,18 @@ import io.arraypki.operator.api.ClusterArrayStatus;
 import io.arraypki.operator.api.RotationPhase;
 import io.arraypki.operator.api.RotationReason;
 import io.arraypki.operator.api.RotationSpec;
+import io.arraypki.operator.k8s.LeafSecrets;
 import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Quiescence;
 import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.SimulatedArray;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,22 +148,70 @@ class RotationTest {
     assertThat(s.rotation.reason).isEqualTo(RotationReason.Requested);
     assertThat(s.lastHandledRenewal.ca).isEqualTo("2026-11-22");
     assertThat(s.primary).isEqualTo("asked-0");
-    Waits.upTo(Duration.ofSeconds(6)).pollDelay(Duration.ofSeconds(4)).until(() -> true);
+    // once: reconciles of the array and its members (forced, and seen to run) write no Secret
+    Quiescence.assertNoSecretMovesAcrossForcedReconciles(scenario, "asked", nodes, 2,
+        "the Secrets of an array whose renew-ca value was answered");
     assertThat(status("asked").ca.generation).as("the same value acts once").isEqualTo(2L);
+    assertThat(Arrays.secret(client(), ns(), "asked-ca-g3")).isNull();
   }
 
   @Test
   void theRenewCertificatesAnnotationGivesEveryMemberANewKeyOnce() {
     List<String> nodes = createArray("fresh", 3, "1s", "1s");
     Map<String, String> before = new LinkedHashMap<>();
-    nodes.forEach(n -> before.put(n, SecretData.text(Arrays.secret(client(), ns(), n + "-peer-tls"), "tls.crt").orElseThrow()));
-    scenario.patch(ClusterArray.class, "fresh", "{\"metadata\":{\"annotations\":{\"arraypki.io/renew-certificates\":\"t1\"}}}");
-    Waits.converge().untilAsserted(() -> assertThat(status("fresh").lastHandledRenewal.certificates).isEqualTo("t1"));
-    for (String n : nodes) {
-      assertThat(SecretData.text(Arrays.secret(client(), ns(), n + "-peer-tls"), "tls.crt").orElseThrow())
-          .isNotEqualTo(before.get(n));
+    nodes.forEach(n -> before.put(n, publicKey(Arrays.secret(client(), ns(), n + "-peer-tls"))));
+    // every public key each peer Secret held, in the order a watch saw them
+    Map<String, List<String>> seen = new java.util.concurrent.ConcurrentHashMap<>();
+    try (var watch = client().secrets().inNamespace(ns()).withLabel("arraypki.io/array", "fresh")
+        .withLabel("arraypki.io/component", "peer").inform(new ResourceEventHandler<Secret>() {
+          @Override
+          public void onAdd(Secret s) {
+            record(s);
+          }
+
+          @Override
+          public void onUpdate(Secret old, Secret s) {
+            record(s);
+          }
+
+          @Override
+          public void onDelete(Secret s, boolean unknown) {}
+
+          private void record(Secret s) {
+            List<String> keys = seen.computeIfAbsent(s.getMetadata().getLabels().get("arraypki.io/node"),
+                k -> new CopyOnWriteArrayList<>());
+            String key = publicKey(s);
+            if (keys.isEmpty() || !keys.get(keys.size() - 1).equals(key)) {
+              keys.add(key);
+            }
+          }
+        })) {
+      Waits.converge().until(() -> seen.keySet().containsAll(nodes));
+      scenario.patch(ClusterArray.class, "fresh",
+          "{\"metadata\":{\"annotations\":{\"arraypki.io/renew-certificates\":\"t1\"}}}");
+      Waits.converge().untilAsserted(() -> {
+        assertThat(status("fresh").lastHandledRenewal.certificates).isEqualTo("t1");
+        for (String n : nodes) {
+          Secret peer = Arrays.secret(client(), ns(), n + "-peer-tls");
+          assertThat(publicKey(peer)).as(n + ": the public key of its certificate").isNotEqualTo(before.get(n));
+          assertThat(LeafSecrets.holdsKeyOf(peer, LeafSecrets.leaf(peer).orElseThrow())).as(n + ": tls.key").isTrue();
+        }
+      });
+      // once: after the renewal was answered, reconciles (forced, and seen to run) write no Secret
+      Quiescence.assertNoSecretMovesAcrossForcedReconciles(scenario, "fresh", nodes, 2,
+          "the Secrets of an array whose renew-certificates value was answered");
+      for (String n : nodes) {
+        assertThat(seen.get(n)).as(n + ": the public keys its peer Secret held, in order")
+            .containsExactly(before.get(n), publicKey(Arrays.secret(client(), ns(), n + "-peer-tls")));
+      }
     }
     assertThat(status("fresh").ca.generation).isEqualTo(1L);
+  }
+
+  /** The public key the Secret's certificate certifies (base64 of its SubjectPublicKeyInfo). */
+  private static String publicKey(Secret secret) {
+    return java.util.Base64.getEncoder().encodeToString(
+        LeafSecrets.leaf(secret).orElseThrow().getPublicKey().getEncoded());
   }
 
   @Test

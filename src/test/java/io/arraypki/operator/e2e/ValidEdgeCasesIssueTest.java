@@ -55,36 +55,38 @@ class ValidEdgeCasesIssueTest {
   static Stream<Arguments> edgeCases() {
     return Stream.of(
         Arguments.of("minimal array", array("edge-min", "") + member("edge-min-0", "edge-min"),
-            "edge-min", "edge-min-0", "DNS:edge-min-0.edge-min.example.com", "ASN1 OID: prime256v1"),
+            "edge-min", "edge-min-0", "DNS:edge-min-0.edge-min.example.com", "ASN1 OID: prime256v1", null, null),
         Arguments.of("Ed25519 CA and RSA-4096 members",
             array("edge-ed", "  ca: {privateKey: {algorithm: Ed25519}}\n  peerCertificates: {privateKey: {algorithm: RSA, size: 4096}}\n")
                 + member("edge-ed-0", "edge-ed"),
-            "edge-ed", "edge-ed-0", "Public-Key: (4096 bit)", "Signature Algorithm: ED25519"),
+            "edge-ed", "edge-ed-0", "Public-Key: (4096 bit)", "Signature Algorithm: ED25519", null, null),
         Arguments.of("shortest durations",
             array("edge-short", "  peerCertificates: {duration: 3m, renewBefore: 1m}\n") + member("edge-short-0", "edge-short"),
-            "edge-short", "edge-short-0", "DNS:edge-short-0.edge-short.example.com", "Not After"),
+            "edge-short", "edge-short-0", "DNS:edge-short-0.edge-short.example.com", "Not After",
+            Duration.ofMinutes(3), null),
         Arguments.of("63-character label, IPv6 and IPv4",
             array("edge-label", "") + node("edge-label-0", "edge-label", "  peerDNSName: " + LONG_LABEL
                 + ".example.com\n  ipAddresses: [\"::1\", 10.0.0.1, \"2001:db8::1\"]\n"),
-            "edge-label", "edge-label-0", "DNS:" + LONG_LABEL + ".example.com", "IP Address:2001:DB8:0:0:0:0:0:1"),
+            "edge-label", "edge-label-0", "DNS:" + LONG_LABEL + ".example.com", "IP Address:2001:DB8:0:0:0:0:0:1", null, null),
         Arguments.of("253-character peer name",
             array("edge-long", "") + node("edge-long-0", "edge-long", "  peerDNSName: " + LONGEST_NAME + "\n"),
-            "edge-long", "edge-long-0", "DNS:" + LONGEST_NAME, "X509v3 Subject Alternative Name"),
+            "edge-long", "edge-long-0", "DNS:" + LONGEST_NAME, "X509v3 Subject Alternative Name", null, null),
         Arguments.of("RSA-3072 CA, P-384 members",
             array("edge-keys", "  ca: {privateKey: {algorithm: RSA, size: 3072}}\n"
                 + "  peerCertificates: {privateKey: {algorithm: ECDSA, size: 384}}\n"
                 + "  clientCertificates: {privateKey: {algorithm: RSA, size: 2048}}\n") + member("edge-keys-0", "edge-keys"),
-            "edge-keys", "edge-keys-0", "ASN1 OID: secp384r1", "Signature Algorithm: sha256WithRSAEncryption"),
+            "edge-keys", "edge-keys-0", "ASN1 OID: secp384r1", "Signature Algorithm: sha256WithRSAEncryption", null, null),
         Arguments.of("longest durations",
             array("edge-longest", "  ca: {duration: 876000h, renewBefore: 8760h}\n"
                 + "  rotation: {trustPropagationDelay: 24h, overlap: 8760h}\n") + member("edge-longest-0", "edge-longest"),
-            "edge-longest", "edge-longest-0", "DNS:edge-longest-0.edge-longest.example.com", "Not After"));
+            "edge-longest", "edge-longest-0", "DNS:edge-longest-0.edge-longest.example.com", "Not After",
+            null, Duration.ofHours(876000)));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("edgeCases")
-  void aValidEdgeCaseIssuesCertificatesThatVerifyWithOpenssl(String what, String yaml, String array, String node,
-      String expected1, String expected2) {
+  void aValidEdgeCaseIssuesCertificatesThatVerifyWithOpensslAndLastAsLongAsAsked(String what, String yaml, String array,
+      String node, String expected1, String expected2, Duration leafValidity, Duration caValidity) {
     apply(yaml);
     Arrays.awaitArrayReady(scenario.client(), scenario.ns(), array, 1);
 
@@ -95,6 +97,24 @@ class ValidEdgeCasesIssueTest {
     String text = Commands.openssl("x509", "-in", crt.toString(), "-noout", "-text").output()
         + Commands.openssl("x509", "-in", ca.toString(), "-noout", "-text").output();
     assertThat(text).as(what).contains(expected1, expected2);
+    if (leafValidity != null) {
+      assertThat(validity(crt)).as(what + ": notAfter - notBefore of the peer certificate").isEqualTo(leafValidity);
+    }
+    if (caValidity != null) {
+      assertThat(validity(ca)).as(what + ": notAfter - notBefore of the CA").isEqualTo(caValidity);
+    }
+  }
+
+  /** notAfter - notBefore of the first certificate in a PEM file, as openssl reads it. */
+  private static Duration validity(Path pem) {
+    String dates = Commands.openssl("x509", "-in", pem.toString(), "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601")
+        .orFail("openssl x509 -dates").output();
+    java.util.Map<String, java.time.Instant> parsed = new java.util.HashMap<>();
+    for (String line : dates.strip().split("\n")) {
+      String[] kv = line.split("=", 2);
+      parsed.put(kv[0], java.time.Instant.parse(kv[1].trim().replace(' ', 'T')));
+    }
+    return Duration.between(parsed.get("notBefore"), parsed.get("notAfter"));
   }
 
   @Test
@@ -123,16 +143,21 @@ class ValidEdgeCasesIssueTest {
     apply(array("edge-pin", "") + member("edge-pin-0", "edge-pin"));
     Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "edge-pin", 1);
     String fingerprint = scenario.status("edge-pin").ca.fingerprint; // SHA256:AB:CD:...
-    String hex = fingerprint.substring("SHA256:".length()).replace(":", "");
-    StringBuilder mixed = new StringBuilder("sha256:");
-    for (int i = 0; i < hex.length(); i += 2) {
-      String pair = hex.substring(i, i + 2);
-      mixed.append(i % 4 == 0 ? pair.toLowerCase() : pair).append(i + 2 < hex.length() ? ":" : "");
+    // every spelling DESIGN.md allows, applied with kubectl: the schema accepts each, and each joins
+    var pins = ArrayLifecycleTest.pinSpellings(fingerprint);
+    StringBuilder yaml = new StringBuilder();
+    java.util.Map<String, String> nodes = new java.util.LinkedHashMap<>();
+    int i = 1;
+    for (var pin : pins.entrySet()) {
+      String name = "edge-pin-" + i++;
+      nodes.put(name, pin.getKey() + " (" + pin.getValue() + ")");
+      yaml.append(node(name, "edge-pin", "  peerDNSName: pin-" + name + ".example.com\n  trustedCAFingerprint: \""
+          + pin.getValue() + "\"\n"));
     }
-    apply(node("edge-pin-1", "edge-pin", "  peerDNSName: pin-1.example.com\n  trustedCAFingerprint: "
-        + hex.toLowerCase() + "\n") + node("edge-pin-2", "edge-pin", "  peerDNSName: pin-2.example.com\n"
-        + "  trustedCAFingerprint: \"" + mixed + "\"\n"));
-    Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "edge-pin", 3);
+    apply(yaml.toString());
+    Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "edge-pin", 1 + pins.size());
+    nodes.forEach((name, what) -> assertThat(Arrays.get(scenario.client(), scenario.ns(), name).getStatus().caFingerprint)
+        .as(name + " pinned " + what).isEqualTo(fingerprint));
   }
 
   @Test

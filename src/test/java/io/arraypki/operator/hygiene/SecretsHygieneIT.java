@@ -10,6 +10,7 @@ import io.arraypki.operator.pki.Pem;
 import io.arraypki.operator.pki.SshKeys;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.LocalControlPlane;
+import io.arraypki.operator.support.OperatorProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * chart's ServiceAccount stopped): no private key in anything the operator wrote that is not a
  * Secret. The API server's audit log holds the body of every Event and of every write to the
  * arraypki.io kinds (status included) of the whole run, and of earlier runs on this control
- * plane; the operators' logs are the test JVMs' captured output and the log of the operator run
+ * plane; the operators' logs are the test JVMs' captured output, the logs of the operator JVMs
+ * the in-process suite started ({@code target/operator-processes}) and the log of the operator run
  * under the chart's ServiceAccount.
  */
 class SecretsHygieneIT {
@@ -91,7 +93,10 @@ class SecretsHygieneIT {
   @Test
   void noOperatorLogOfTheRunHoldsAPrivateKey() throws IOException {
     List<Path> logs = new ArrayList<>();
-    for (String dir : List.of("surefire-reports", "failsafe-reports", "least-privilege")) {
+    // the test JVMs' output, the operator JVMs FaultsTest, CrashSafetyTest and LeaderElectionTest
+    // started (OperatorProcess.LOGS), and the operator run under the chart's ServiceAccount
+    for (String dir : List.of("surefire-reports", "failsafe-reports", "least-privilege",
+        TARGET.relativize(OperatorProcess.LOGS).toString())) {
       if (Files.isDirectory(TARGET.resolve(dir))) {
         try (Stream<Path> files = Files.walk(TARGET.resolve(dir))) {
           files.filter(f -> f.toString().endsWith("-output.txt") || f.toString().endsWith(".log")).forEach(logs::add);
@@ -101,6 +106,11 @@ class SecretsHygieneIT {
     Path leastPrivilegeLog = TARGET.resolve("least-privilege/operator.log");
     assertThat(logs).contains(leastPrivilegeLog);
     assertThat(Files.readString(leastPrivilegeLog)).contains("arraypki-operator started");
+    assertThat(logs).as("logs of the operator JVMs the in-process suite started, in " + OperatorProcess.LOGS)
+        .anySatisfy(f -> {
+          assertThat(f).startsWith(OperatorProcess.LOGS);
+          assertThat(read(f)).contains("arraypki-operator started");
+        });
 
     List<String> leaks = logs.stream().filter(f -> PrivateKeyDetector.find(read(f)) != null)
         .map(Path::toString).toList();

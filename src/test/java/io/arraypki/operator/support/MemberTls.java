@@ -58,7 +58,9 @@ public final class MemberTls {
 
   /**
    * {@code client} connects to {@code server} as {@code serverName} (hostname verification on);
-   * the server requires a client certificate. Returns null on success, else why it failed.
+   * the server requires a client certificate. Returns null on success, else why it failed: each
+   * side's exception ("client: ...; server: ..."), such as an SSLHandshakeException naming the
+   * certificate check that refused the peer.
    */
   public static String handshake(Secret server, Secret client, String serverName) throws Exception {
     SSLContext serverContext = context(server);
@@ -95,7 +97,10 @@ public final class MemberTls {
         clientError = "client: " + e;
       }
       String serverError = served.get(15, TimeUnit.SECONDS);
-      return clientError != null ? clientError : serverError;
+      if (clientError == null || serverError == null) {
+        return clientError != null ? clientError : serverError;
+      }
+      return clientError + "; " + serverError;
     }
   }
 }

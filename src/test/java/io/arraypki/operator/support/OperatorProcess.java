@@ -5,9 +5,17 @@ import java.nio.file.Path;
 
 /**
  * The operator as a separate JVM (OperatorMain, the jar's main class, on the test classpath),
- * watching one namespace, so that a test can kill it with SIGKILL at any point.
+ * watching one namespace, so that a test can kill it with SIGKILL at any point. Give each a log
+ * from {@link #log}; {@code KUBERNETES_USER_AGENT} in its environment names its API requests
+ * in the audit log ({@link AuditLog}).
  */
 public final class OperatorProcess implements AutoCloseable {
+  /**
+   * Where the logs of these JVMs go: under target/, kept after the test (a test's temporary
+   * directory is deleted with it), so that SecretsHygieneIT scans them for private keys.
+   */
+  public static final Path LOGS = Commands.projectDir().resolve("target/operator-processes");
+
   private final Process process;
 
   private OperatorProcess(Process process) {
@@ -31,6 +39,11 @@ public final class OperatorProcess implements AutoCloseable {
     builder.environment().put("HTTP_PORT", "0");
     builder.environment().putAll(env);
     return new OperatorProcess(builder.start());
+  }
+
+  /** The log file {@code name} of a test class's operator JVMs, in {@link #LOGS}. */
+  public static Path log(Class<?> test, String name) throws IOException {
+    return java.nio.file.Files.createDirectories(LOGS.resolve(test.getSimpleName())).resolve(name);
   }
 
   /** SIGKILL: no shutdown hook, no finally block, nothing flushed. */

@@ -1,0 +1,72 @@
+package io.arraypki.operator.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.arraypki.operator.api.ArrayNode;
+import io.arraypki.operator.api.ClusterArray;
+import io.arraypki.operator.k8s.Labels;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * "Once" proved without a sleep: the resourceVersion of every Secret an array owns stays where it
+ * is across reconciles that are forced, and seen to have run. A reconcile is forced by a spec
+ * change that changes nothing the operator issues (the array: {@code sshKeys} present as its
+ * default or absent; a Node: {@code serving} flipped, which only matters with a
+ * {@code serviceCertificate}), and it has run once the object's {@code status.observedGeneration}
+ * reaches the new generation.
+ */
+public final class Quiescence {
+  private Quiescence() {}
+
+  /** Secret name -> resourceVersion, of every Secret labelled with the array. */
+  public static Map<String, String> secretVersions(Scenario scenario, String array) {
+    Map<String, String> versions = new TreeMap<>();
+    scenario.client().secrets().inNamespace(scenario.ns()).withLabel(Labels.ARRAY, array).list().getItems()
+        .forEach(s -> versions.put(s.getMetadata().getName(), s.getMetadata().getResourceVersion()));
+    return versions;
+  }
+
+  /**
+   * Forces {@code rounds} reconciles of the array and of each of {@code nodes} (waiting for each to
+   * have run) and asserts that no Secret of the array was written, created or deleted meanwhile.
+   */
+  public static void assertNoSecretMovesAcrossForcedReconciles(Scenario scenario, String array, List<String> nodes,
+      int rounds, String what) {
+    Map<String, String> before = secretVersions(scenario, array);
+    assertThat(before).as("Secrets of " + array).isNotEmpty();
+    for (int round = 0; round < rounds; round++) {
+      forceArrayReconcile(scenario, array);
+      nodes.forEach(n -> forceNodeReconcile(scenario, n));
+      assertThat(secretVersions(scenario, array)).as(what + " (Secret -> resourceVersion, after forced reconcile "
+          + (round + 1) + " of the array and of " + nodes + ")").isEqualTo(before);
+    }
+  }
+
+  /** A generation of the array that changes nothing it issues; returns once a reconcile has seen it. */
+  public static void forceArrayReconcile(Scenario scenario, String array) {
+    ClusterArray current = Arrays.getArray(scenario.client(), scenario.ns(), array);
+    var ssh = current.getSpec().sshKeys;
+    assertThat(ssh == null || !Boolean.TRUE.equals(ssh.enabled)).as("the forced reconcile keeps sshKeys off").isTrue();
+    scenario.patch(ClusterArray.class, array, ssh == null ? "{\"spec\":{\"sshKeys\":{}}}" : "{\"spec\":{\"sshKeys\":null}}");
+    long generation = Arrays.getArray(scenario.client(), scenario.ns(), array).getMetadata().getGeneration();
+    assertThat(generation).as("the forced change makes a generation").isGreaterThan(current.getMetadata().getGeneration());
+    Waits.upTo(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+        Arrays.getArray(scenario.client(), scenario.ns(), array).getStatus().observedGeneration)
+        .as("observedGeneration of " + array).isGreaterThanOrEqualTo(generation));
+  }
+
+  /** A generation of the Node that changes nothing it is issued; returns once a reconcile has seen it. */
+  public static void forceNodeReconcile(Scenario scenario, String node) {
+    ArrayNode current = Arrays.get(scenario.client(), scenario.ns(), node);
+    boolean serving = Boolean.TRUE.equals(current.getSpec().serving);
+    scenario.patch(ArrayNode.class, node, "{\"spec\":{\"serving\":" + !serving + "}}");
+    long generation = Arrays.get(scenario.client(), scenario.ns(), node).getMetadata().getGeneration();
+    assertThat(generation).as("the forced change makes a generation").isGreaterThan(current.getMetadata().getGeneration());
+    Waits.upTo(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+        Arrays.get(scenario.client(), scenario.ns(), node).getStatus().observedGeneration)
+        .as("observedGeneration of " + node).isGreaterThanOrEqualTo(generation));
+  }
+}
