@@ -33,24 +33,13 @@ public final class ObjectWriter {
       return current.get();
     }
     KubernetesClient client = context.getClient();
-    Optional<R> existing = current;
-    if (existing.isEmpty()) {
-      // Not in the cache: created here, or someone else's of that name (a user's, another
-      // owner's) that a forced apply would take over. Create, and on a conflict look.
-      try {
-        R created = client.resource(desired).create();
-        remember(context, created, null);
-        return created;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-          throw e;
-        }
-        existing = Optional.ofNullable(client.resource(desired).get());
-      }
+    // Not in the cache: new, or someone else's of that name (a user's, another owner's) that a
+    // forced apply would take over. One read tells (a create would make its fields another
+    // manager's, and later applies could then never remove them).
+    Optional<R> existing = current.isPresent() ? current : Optional.ofNullable(client.resource(desired).get());
+    if (existing.isPresent() && !ManagedObjects.sameController(existing.get(), desired)) {
+      throw new NameTaken(existing.get(), ManagedObjects.wantedBy(desired));
     }
-    existing.filter(e -> !ManagedObjects.sameController(e, desired)).ifPresent(e -> {
-      throw new NameTaken(e, ManagedObjects.wantedBy(desired));
-    });
     R written = client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
     remember(context, written, current.orElse(null));
     return written;

@@ -277,11 +277,12 @@ class FaultsTest {
     KubernetesClient client = scenario.client();
     List<Secret> owned = client.secrets().inNamespace(scenario.ns()).withLabel("arraypki.io/array", array).list()
         .getItems();
-    Set<String> expected = new TreeSet<>(List.of(array + "-ca", array + "-ca-g" + generation));
+    Set<String> expected = new TreeSet<>(List.of(array + "-ca", array + "-ca-g" + generation,
+        array + "-revocations"));
     nodes.forEach(n -> expected.add(n + "-peer-tls"));
     Set<String> names = new TreeSet<>(owned.stream().map(s -> s.getMetadata().getName()).toList());
     names.removeIf(n -> n.endsWith("-client-tls") || n.endsWith("-ssh")); // candidates' own material
-    assertThat(names).as("one CA Secret per generation, one peer Secret per member, nothing orphaned")
+    assertThat(names).as("one CA Secret per generation, one peer Secret per member, the ledger, nothing orphaned")
         .isEqualTo(expected);
 
     Path ca = Files.writeString(dir.resolve(array + "-ca.crt"),

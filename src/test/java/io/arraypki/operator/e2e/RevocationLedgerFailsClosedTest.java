@@ -10,6 +10,7 @@ import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Crl;
 import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.Scenario;
+import io.arraypki.operator.support.TrustFixtures;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -55,31 +56,24 @@ class RevocationLedgerFailsClosedTest {
 
   private final Scenario scenario = new Scenario(operator);
 
+  private ConfigMap trust(String array) {
+    return TrustFixtures.trust(scenario, array);
+  }
+
+  private boolean warned(String array, String reason) {
+    return TrustFixtures.warned(scenario, array, reason);
+  }
+
+  private Secret arrayWithARevokedMember(String array) {
+    return TrustFixtures.arrayWithARevokedMember(scenario, dir, array);
+  }
+
   private KubernetesClient client() {
     return scenario.client();
   }
 
   private String ns() {
     return scenario.ns();
-  }
-
-  private ConfigMap trust(String array) {
-    return client().configMaps().inNamespace(ns()).withName(array + "-trust").get();
-  }
-
-  private boolean warned(String array, String reason) {
-    return client().v1().events().inNamespace(ns()).list().getItems().stream()
-        .anyMatch(e -> array.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason())
-            && "Warning".equals(e.getType()));
-  }
-
-  private Secret arrayWithARevokedMember(String array) {
-    scenario.createArray(array, 3, "1s", "1s");
-    Secret leaving = scenario.secret(array + "-2-peer-tls");
-    scenario.patch(ArrayNode.class, array + "-2", "{\"spec\":{\"array\":\"\"}}");
-    Waits.converge().untilAsserted(() ->
-        assertThat(Crl.verify(dir, trust(array), Crl.leafPem(leaving))).contains("certificate revoked"));
-    return leaving;
   }
 
   @Test
