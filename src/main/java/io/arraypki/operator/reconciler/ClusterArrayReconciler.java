@@ -453,7 +453,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   private static Set<Long> leafGenerations(ArrayFacts facts) {
     Set<Long> generations = new java.util.TreeSet<>();
     facts.issued().forEach(s -> generations.add(ArrayFacts.signedBy(s)));
-    facts.participants().forEach(s -> generations.add(ArrayFacts.signedBy(s)));
+    facts.service().ifPresent(s -> generations.add(ArrayFacts.signedBy(s)));
     generations.remove(0L); // no annotation
     return generations;
   }

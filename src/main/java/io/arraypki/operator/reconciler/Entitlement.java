@@ -46,7 +46,6 @@ final class Entitlement {
   /** What the Secret holds: privileged material is a candidate's alone. */
   enum Kind {
     PEER,
-    SERVICE,
     CLIENT,
     SSH
   }

@@ -92,9 +92,7 @@ final class LeafIssuer {
       return null; // nothing to re-sign until the node's first CSR is signed
     }
     Optional<Long> requestedLifetime = requestedLifetime(current);
-    LeafProfile profile = requestedLifetime
-        .map(seconds -> withDuration(target.profile(), java.time.Duration.ofSeconds(seconds)))
-        .orElse(target.profile());
+    LeafProfile profile = lifetimeAsked(target.profile(), requestedLifetime);
     String arrayToken = view.arrayRenewalToken();
     boolean renewRequested = currentCert != null
         && (unanswered(target.ownToken(), current.get(), Labels.RENEWAL_TOKEN)
@@ -134,9 +132,7 @@ final class LeafIssuer {
     Map<String, String> carried = new LinkedHashMap<>();
     carried.put(CsrSigner.CSR_ANNOTATION, csrName);
     requestedLifetime.ifPresent(seconds -> carried.put(REQUESTED_LIFETIME, Long.toString(seconds)));
-    LeafProfile profile = requestedLifetime
-        .map(seconds -> withDuration(target.profile(), java.time.Duration.ofSeconds(seconds)))
-        .orElse(target.profile());
+    LeafProfile profile = lifetimeAsked(target.profile(), requestedLifetime);
     return write(context, view, target, profile, Optional.empty(), currentCert, LeafDecision.signedRequest(), leaf,
         carried, now);
   }
@@ -185,9 +181,10 @@ final class LeafIssuer {
     }
   }
 
-  private static LeafProfile withDuration(LeafProfile p, java.time.Duration duration) {
-    return new LeafProfile(p.commonName(), p.dnsNames(), p.ipAddresses(), p.uris(), p.usages(), p.keySpec(),
-        duration, p.renewBefore());
+  /** The profile with the lifetime a CSR asked for, when it asked for one. */
+  private static LeafProfile lifetimeAsked(LeafProfile p, Optional<Long> requestedLifetime) {
+    return requestedLifetime.map(seconds -> new LeafProfile(p.commonName(), p.dnsNames(), p.ipAddresses(), p.uris(),
+        p.usages(), p.keySpec(), java.time.Duration.ofSeconds(seconds), p.renewBefore())).orElse(p);
   }
 
   /**
