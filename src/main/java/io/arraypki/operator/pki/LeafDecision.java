@@ -99,8 +99,11 @@ public record LeafDecision(Action action, String reason, Instant renewalTime) {
    * lifetime (it was cut to its CA's end), two thirds into the lifetime instead.
    */
   public static Instant renewalTime(X509Certificate certificate, Duration renewBefore) {
-    Instant notBefore = certificate.getNotBefore().toInstant();
-    Instant notAfter = certificate.getNotAfter().toInstant();
+    return renewalTime(certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), renewBefore);
+  }
+
+  /** The same, from a status's times: renewBefore, or a third of the lifetime when that is shorter. */
+  public static Instant renewalTime(Instant notBefore, Instant notAfter, Duration renewBefore) {
     Duration lifetime = Duration.between(notBefore, notAfter);
     Duration before = renewBefore.compareTo(lifetime) < 0 ? renewBefore : lifetime.dividedBy(3);
     return notAfter.minus(before);

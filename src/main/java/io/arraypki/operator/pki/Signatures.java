@@ -1,11 +1,13 @@
 package io.arraypki.operator.pki;
 
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
-import java.util.HexFormat;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -23,20 +25,19 @@ final class Signatures {
     };
   }
 
-  /** Signature checks, a pure function of the bytes: a certificate is checked on every reconcile. */
-  private static final RecentAnswers<String, Boolean> CHECKED = new RecentAnswers<>(8192);
+  /**
+   * Signature checks, a pure function of the bytes: a certificate is checked on every reconcile.
+   * Kept per certificate object, weakly: the parsed certificates live as long as their Secrets
+   * (see ParsedSecrets), and so do their checks, however many members there are (a fixed-size
+   * cache, once outgrown, checked every signature again on every reconcile).
+   */
+  private static final Map<X509Certificate, Map<PublicKey, Boolean>> CHECKED =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   /** Whether {@code key} made the signature of {@code certificate}. */
   static boolean verifies(X509Certificate certificate, PublicKey key) {
-    String checked;
-    try {
-      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-      sha256.update(certificate.getEncoded());
-      checked = HexFormat.of().formatHex(sha256.digest(key.getEncoded()));
-    } catch (GeneralSecurityException e) {
-      return false;
-    }
-    return CHECKED.get(checked, k -> {
+    Map<PublicKey, Boolean> known = CHECKED.computeIfAbsent(certificate, c -> new ConcurrentHashMap<>());
+    return known.computeIfAbsent(key, k -> {
       try {
         certificate.verify(key, Crypto.PROVIDER);
         return true;
@@ -44,6 +45,11 @@ final class Signatures {
         return false;
       }
     });
+  }
+
+  /** How many certificates have checks remembered (for tests). */
+  static int rememberedCertificates() {
+    return CHECKED.size();
   }
 
   static ContentSigner signer(PrivateKey key, PublicKey publicKey) {

@@ -84,6 +84,11 @@ public record ArraySettings(
         caSubjectTemplate.provinces());
   }
 
+  /** The service certificate's lifetime: its own when the spec gives one, else a member's. */
+  public Validity service(io.arraypki.operator.api.ServiceCertificateSpec spec) {
+    return spec.duration == null ? peer() : validity(spec.duration, spec.renewBefore);
+  }
+
   static Validity validity(String duration, String renewBefore) {
     Duration d = duration(duration, "2160h");
     Duration r = renewBefore == null ? d.dividedBy(3) : GoDuration.parse(renewBefore);

@@ -151,7 +151,13 @@ class CandidatesTest {
       assertThat(mapNodes("tamper")).containsExactlyElementsOf(good);
       assertThat(warnings()).anySatisfy(m -> assertThat(m).contains("DigestMismatch").contains("NotACandidate"));
     });
-    if (!OperatorUnderTest.deployed()) { // a deployed operator's meters are not in this JVM
+    if (OperatorUnderTest.deployed()) {
+      assertThat(io.arraypki.operator.support.OperatorMetricsScrape.find(
+          io.arraypki.operator.support.OperatorMetricsScrape.scrape(), "arraypki_verify_problems_total",
+          java.util.Map.of("namespace", scenario.ns(), "array", "tamper", "problem", "DigestMismatch")))
+          .as("counted on the leader's /metrics").singleElement()
+          .satisfies(sample -> assertThat(sample.value()).isGreaterThanOrEqualTo(1));
+    } else {
       assertThat(OperatorUnderTest.METRICS.find("arraypki_verify_problems").tag("array", "tamper")
           .tag("problem", "DigestMismatch").counter().count()).isGreaterThanOrEqualTo(1);
     }

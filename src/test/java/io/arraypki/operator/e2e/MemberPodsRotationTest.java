@@ -29,6 +29,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -42,6 +43,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * that the zero above is a measurement that can fail.
  */
 @Tag("member-pods")
+@Order(1) // first, so that the rest of the suite runs while these pods wait on the kubelet
+@Execution(ExecutionMode.CONCURRENT) // beside the other classes, which run one after another
 class MemberPodsRotationTest {
   @RegisterExtension
   static AbstractOperatorExtension operator = OperatorUnderTest.start();
@@ -58,7 +61,7 @@ class MemberPodsRotationTest {
   }
 
   @Test
-  @Execution(ExecutionMode.CONCURRENT) // with the other test of this class only: classes run one at a time
+  @Execution(ExecutionMode.CONCURRENT) // with the other test of this class
   void aPrimaryChangeARenewCaAndARenewCertificatesEachCompleteWithZeroFailedCallsBetweenSixMemberPodsAtTheKubeletsDefaults()
       throws Exception {
     // the rotation settings a user gets, but overlap: its default is an hour

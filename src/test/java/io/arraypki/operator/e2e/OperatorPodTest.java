@@ -21,6 +21,7 @@ import java.util.Map;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -32,6 +33,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * every case the array keeps its one CA and no member is issued anything anew.
  */
 @Tag("operator-pod")
+@Order(Integer.MAX_VALUE) // last: it kills and upgrades the operator every other test uses
+@Isolated // and with no other test running, the member pods' included
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OperatorPodTest {
   @RegisterExtension

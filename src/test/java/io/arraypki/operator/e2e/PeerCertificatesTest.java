@@ -2,6 +2,13 @@ package io.arraypki.operator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.arraypki.operator.ops.CertificateGauges;
+import io.arraypki.operator.support.OperatorMetricsScrape;
+import io.arraypki.operator.support.Waits;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+
 import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.api.KeyAlgorithm;
@@ -119,24 +126,49 @@ class PeerCertificatesTest {
   }
 
   @Test
-  @Tag(OperatorUnderTest.IN_PROCESS_ONLY)
-  void expirationAndRenewalGaugesShowTheTimesOfStatusAndTheCa() {
+  void scrapedExpirationAndRenewalGaugesShowTheTimesOfStatusAndTheCaAndADeletedArrayAndNodeHaveNoSeriesLeft() {
+    Assumptions.assumeTrue(OperatorUnderTest.deployed(), "the gauges are the deployed operator's /metrics");
     KubernetesClient client = operator.getKubernetesClient();
     String ns = operator.getNamespace();
     X509Certificate caCert = Pem.certificate(
         SecretData.text(Arrays.secret(client, ns, "sgd-ca"), "tls.crt").orElseThrow(), "ca");
     ArrayNode a = Arrays.get(client, ns, "node-a");
-    var expiration = OperatorUnderTest.METRICS.find("arraypki_certificate_expiration_timestamp_seconds")
-        .tag("namespace", ns).tag("array", "sgd").tag("node", "node-a").tag("kind", "peer").gauge();
-    assertThat(expiration.value()).isEqualTo((double) java.time.Instant.parse(a.getStatus().peerCertificate.notAfter)
-        .getEpochSecond());
-    var renewal = OperatorUnderTest.METRICS.find("arraypki_certificate_renewal_timestamp_seconds")
-        .tag("namespace", ns).tag("array", "sgd").tag("node", "node-a").tag("kind", "peer").gauge();
-    assertThat(renewal.value()).isEqualTo((double) java.time.Instant.parse(a.getStatus().peerCertificate.renewalTime)
-        .getEpochSecond());
-    assertThat(OperatorUnderTest.METRICS.find("arraypki_certificate_expiration_timestamp_seconds")
-        .tag("namespace", ns).tag("array", "sgd").tag("kind", "ca").gauge().value())
-        .isEqualTo((double) caCert.getNotAfter().toInstant().getEpochSecond());
+    Map<String, String> nodeA = Map.of("namespace", ns, "array", "sgd", "node", "node-a", "kind", "peer");
+    Waits.converge().untilAsserted(() -> {
+      var samples = OperatorMetricsScrape.scrape();
+      assertThat(OperatorMetricsScrape.find(samples, CertificateGauges.EXPIRATION, nodeA))
+          .singleElement().extracting(OperatorMetricsScrape.Sample::value)
+          .isEqualTo((double) Instant.parse(a.getStatus().peerCertificate.notAfter).getEpochSecond());
+      assertThat(OperatorMetricsScrape.find(samples, CertificateGauges.RENEWAL, nodeA))
+          .singleElement().extracting(OperatorMetricsScrape.Sample::value)
+          .isEqualTo((double) Instant.parse(a.getStatus().peerCertificate.renewalTime).getEpochSecond());
+      assertThat(OperatorMetricsScrape.find(samples, CertificateGauges.EXPIRATION,
+          Map.of("namespace", ns, "array", "sgd", "kind", "ca")))
+          .singleElement().extracting(OperatorMetricsScrape.Sample::value)
+          .isEqualTo((double) caCert.getNotAfter().toInstant().getEpochSecond());
+    });
+
+    // an array of its own, so that the one the other tests use keeps its three members
+    LocalControlPlane.kubectl("""
+        apiVersion: arraypki.io/v1alpha1
+        kind: ClusterArray
+        metadata: {name: gone}
+        spec: {primary: gone-0}
+        ---
+        apiVersion: arraypki.io/v1alpha1
+        kind: Node
+        metadata: {name: gone-0}
+        spec: {array: gone, peerDNSName: gone-0.example.com}
+        """, "apply", "-n", ns, "-f", "-").orFail("kubectl apply");
+    Map<String, String> ofGone = Map.of("namespace", ns, "array", "gone");
+    Waits.converge().untilAsserted(() -> assertThat(
+        OperatorMetricsScrape.find(OperatorMetricsScrape.scrape(), CertificateGauges.EXPIRATION, ofGone))
+        .extracting(sample -> sample.labels().get("kind")).containsExactlyInAnyOrder("ca", "peer"));
+    LocalControlPlane.kubectl(null, "delete", "-n", ns, "node.arraypki.io/gone-0", "clusterarray.arraypki.io/gone",
+        "--wait=true").orFail("kubectl delete");
+    Waits.converge().untilAsserted(() -> assertThat(
+        OperatorMetricsScrape.find(OperatorMetricsScrape.scrape(), CertificateGauges.EXPIRATION, ofGone))
+        .as("no series for an array and a node that are gone").isEmpty());
   }
 
   @Test
