@@ -86,12 +86,13 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         .withSecondaryToPrimaryMapper(NodeReconciler::nodeOfLabel)
         .build();
     var arraySource = new InformerEventSource<>(arrays, context);
-    // The keystore passwords are the user's Secrets: cached apart from the managed ones (only
-    // Opaque, the type they are made with), so that no member reconcile GETs them, and a node
-    // hears at once of a password Secret its array names appearing or changing.
+    // The keystore passwords are the user's Secrets: cached apart from the managed ones (and
+    // from those of any other manager too, Helm's say), only Opaque ones (the type they are
+    // made with), so that no member reconcile GETs them, and a node hears at once of a password
+    // Secret its array names appearing or changing.
     var passwords = InformerEventSourceConfiguration.from(Secret.class, ArrayNode.class)
         .withName(EventSources.PASSWORD_SECRETS)
-        .withLabelSelector("!" + Labels.MANAGED_BY)
+        .withLabelSelector(Labels.MANAGED_BY + "!=" + Labels.OPERATOR)
         .withFieldSelector(new FieldSelector(new FieldSelector.Field("type", "Opaque")))
         .withSecondaryToPrimaryMapper(secret -> arraySource.list(secret.getMetadata().getNamespace(),
                 a -> a.getSpec() != null && KeystorePasswords.names(a.getSpec().keystores, secret.getMetadata().getName()))
