@@ -105,8 +105,7 @@ final class NodePlanner {
         status.notIssued(NodeStatusBuilder.Reason.WaitingForCSR, "keyProvider is External: approve a"
             + " CertificateSigningRequest with signerName " + CsrSigner.SIGNER_PREFIX
             + node.getMetadata().getNamespace() + "." + view.arrayName());
-        steps.wake = null;
-        return;
+        return; // nothing to renew, so no wake: the signed CSR's Secret wakes it
       }
       status.holds(kind, planned == null ? null : planned.result());
       if (planned == null) {

@@ -271,4 +271,16 @@ class NodePlannerTest {
         .isEqualTo(KeystorePasswords.NONE);
     assertThat(liveReads).hasSize(1);
   }
+
+  @Test
+  void aPasswordSecretConcernsTheArraysThatNameItForKeystoresTheyCreate() {
+    var spec = new io.arraypki.operator.api.KeystoresSpec();
+    spec.jks = new io.arraypki.operator.api.KeystoreSpec();
+    spec.jks.passwordSecretRef = new io.arraypki.operator.api.SecretKeySelector("p", "password");
+    assertThat(KeystorePasswords.names(spec, "p")).as("create not set: no keystore, no password").isFalse();
+    spec.jks.create = true;
+    assertThat(KeystorePasswords.names(spec, "p")).isTrue();
+    assertThat(KeystorePasswords.names(spec, "q")).isFalse();
+    assertThat(KeystorePasswords.names(null, "p")).isFalse();
+  }
 }
