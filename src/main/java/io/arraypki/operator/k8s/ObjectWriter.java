@@ -26,6 +26,11 @@ public final class ObjectWriter {
 
   private ObjectWriter() {}
 
+  /** Whether {@link #apply} would write nothing: {@code current} already has {@code desired}'s content. */
+  public static boolean unchanged(Optional<? extends HasMetadata> current, HasMetadata desired) {
+    return current.isPresent() && sameContent(current.get(), desired);
+  }
+
   /** Applies {@code desired} unless {@code current} already has its content. */
   public static <R extends HasMetadata, P extends HasMetadata> R apply(
       Context<P> context, R desired, Optional<R> current) {

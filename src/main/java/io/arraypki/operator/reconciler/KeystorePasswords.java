@@ -8,8 +8,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Optional;
 
 /**
- * The keystore passwords an array asks for, read from the Secrets it names (the user's; read
- * directly, never cached). A missing Secret or key is a problem to report, not a crash.
+ * The keystore passwords an array asks for, read from the Secrets it names (the user's). A
+ * missing Secret or key is a problem to report, not a crash.
  */
 record KeystorePasswords(String pkcs12, String jks, String problem) {
   static final KeystorePasswords NONE = new KeystorePasswords(null, null, null);
@@ -18,27 +18,60 @@ record KeystorePasswords(String pkcs12, String jks, String problem) {
     return pkcs12 != null || jks != null;
   }
 
+  /** Where a password Secret is read from. */
+  @FunctionalInterface
+  interface Source {
+    Optional<Secret> get(String namespace, String name);
+
+    /** The API server: one GET a Secret. */
+    static Source live(KubernetesClient client) {
+      return (namespace, name) -> Optional.ofNullable(client.secrets().inNamespace(namespace).withName(name).get());
+    }
+
+    /**
+     * {@code cache} first; {@code live} only when the cache has no such Secret (one of a type the
+     * cache leaves out, or one not there yet: then it is reported missing, as before).
+     */
+    static Source cachedThenLive(Source cache, Source live) {
+      return (namespace, name) -> cache.get(namespace, name).or(() -> live.get(namespace, name));
+    }
+  }
+
   static KeystorePasswords read(KubernetesClient client, String namespace, KeystoresSpec spec) {
+    return read(Source.live(client), namespace, spec);
+  }
+
+  /** Reads nothing at all unless the array asks for keystores. */
+  static KeystorePasswords read(Source secrets, String namespace, KeystoresSpec spec) {
     if (spec == null) {
       return NONE;
     }
     StringBuilder problems = new StringBuilder();
-    String pkcs12 = password(client, namespace, spec.pkcs12, "pkcs12", problems);
-    String jks = password(client, namespace, spec.jks, "jks", problems);
+    String pkcs12 = password(secrets, namespace, spec.pkcs12, "pkcs12", problems);
+    String jks = password(secrets, namespace, spec.jks, "jks", problems);
     return new KeystorePasswords(pkcs12, jks, problems.isEmpty() ? null : problems.toString());
   }
 
-  private static String password(KubernetesClient client, String namespace, KeystoreSpec spec, String format,
+  /** Whether {@code spec} names the Secret {@code name} (so that a change to it concerns the array). */
+  static boolean names(KeystoresSpec spec, String name) {
+    return spec != null && (names(spec.pkcs12, name) || names(spec.jks, name));
+  }
+
+  private static boolean names(KeystoreSpec spec, String name) {
+    return spec != null && Boolean.TRUE.equals(spec.create) && spec.passwordSecretRef != null
+        && name.equals(spec.passwordSecretRef.name);
+  }
+
+  private static String password(Source secrets, String namespace, KeystoreSpec spec, String format,
       StringBuilder problems) {
     if (spec == null || !Boolean.TRUE.equals(spec.create) || spec.passwordSecretRef == null) {
       return null;
     }
-    Secret secret = client.secrets().inNamespace(namespace).withName(spec.passwordSecretRef.name).get();
-    Optional<String> password = Optional.ofNullable(secret)
-        .flatMap(s -> SecretData.text(s, spec.passwordSecretRef.key));
+    Optional<Secret> secret = secrets.get(namespace, spec.passwordSecretRef.name);
+    Optional<String> password = secret.flatMap(s -> SecretData.text(s, spec.passwordSecretRef.key));
     if (password.isEmpty()) {
       problems.append(problems.isEmpty() ? "" : "; ").append("the ").append(format).append(" password Secret ")
-          .append(spec.passwordSecretRef.name).append(secret == null ? " does not exist" : " has no key "
+          .append(spec.passwordSecretRef.name).append(secret.isEmpty() ? " does not exist" : " has no key "
               + spec.passwordSecretRef.key);
       return null;
     }

@@ -82,7 +82,31 @@ final class LeafIssuer {
   /** The lifetime a CSR asked for (expirationSeconds), kept so that later re-signings keep to it. */
   static final String REQUESTED_LIFETIME = "arraypki.io/requested-lifetime-seconds";
 
+  /**
+   * The Secret a target is to hold and what it holds then, decided without writing: the
+   * planners' half of {@link #ensure}. Null when a node that keeps its key has nothing signed yet.
+   */
+  record Planned(Secret desired, Optional<Secret> current, Result result) {
+    /** Whether applying it writes anything. */
+    boolean writes() {
+      return !ObjectWriter.unchanged(current, desired);
+    }
+
+    <P extends HasMetadata> void apply(Context<P> context) {
+      ObjectWriter.apply(context, desired, current);
+    }
+  }
+
   static <P extends HasMetadata> Result ensure(Context<P> context, IssuingView view, Target target, Instant now) {
+    Planned planned = plan(view, target, now);
+    if (planned == null) {
+      return null;
+    }
+    planned.apply(context);
+    return planned.result();
+  }
+
+  static Planned plan(IssuingView view, Target target, Instant now) {
     Optional<Secret> current = target.current();
     // A certificate whose key is gone or is not its own counts as no certificate at all; a key
     // the node keeps itself is never here to check.
@@ -115,7 +139,7 @@ final class LeafIssuer {
     requestedLifetime.ifPresent(seconds -> carried.put(REQUESTED_LIFETIME, Long.toString(seconds)));
     current.flatMap(s -> LeafSecrets.annotation(s, CsrSigner.CSR_ANNOTATION))
         .ifPresent(csr -> carried.put(CsrSigner.CSR_ANNOTATION, csr));
-    return write(context, view, target, profile, damage, currentCert, decision, leaf, carried, now);
+    return desired(view, target, profile, damage, currentCert, decision, leaf, carried, now);
   }
 
   /**
@@ -133,12 +157,14 @@ final class LeafIssuer {
     carried.put(CsrSigner.CSR_ANNOTATION, csrName);
     requestedLifetime.ifPresent(seconds -> carried.put(REQUESTED_LIFETIME, Long.toString(seconds)));
     LeafProfile profile = lifetimeAsked(target.profile(), requestedLifetime);
-    return write(context, view, target, profile, Optional.empty(), currentCert, LeafDecision.signedRequest(), leaf,
-        carried, now);
+    Planned planned = desired(view, target, profile, Optional.empty(), currentCert, LeafDecision.signedRequest(),
+        leaf, carried, now);
+    planned.apply(context);
+    return planned.result();
   }
 
-  /** The one writer of issued Secrets: annotations, superseded list, keystores, then the apply. */
-  private static <P extends HasMetadata> Result write(Context<P> context, IssuingView view, Target target,
+  /** The one maker of issued Secrets: annotations, superseded list, keystores (then applied as planned). */
+  private static Planned desired(IssuingView view, Target target,
       LeafProfile profile, Optional<String> damage, X509Certificate currentCert, LeafDecision decision,
       IssuedLeaf leaf, Map<String, String> carried, Instant now) {
     Optional<Secret> current = target.current();
@@ -166,10 +192,9 @@ final class LeafIssuer {
     if (decision.issue() && leaf.keyPem() != null) {
       LeafSecrets.rememberIssued(desired, leaf.certificate());
     }
-    ObjectWriter.apply(context, desired, current);
-    return new Result(target.secretName(), leaf.certificate(),
+    return new Planned(desired, current, new Result(target.secretName(), leaf.certificate(),
         LeafDecision.renewalTime(leaf.certificate(), profile.renewBefore()),
-        decision.issue() ? damage.orElse(decision.reason()) : null, repairedDamage);
+        decision.issue() ? damage.orElse(decision.reason()) : null, repairedDamage));
   }
 
   private static Optional<Long> requestedLifetime(Optional<Secret> current) {

@@ -7,9 +7,9 @@ import io.arraypki.operator.api.NodeRole;
 import io.arraypki.operator.k8s.AccessRoles;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.ObjectWriter;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,17 +22,29 @@ import java.util.Optional;
 final class NodeAccess {
   private NodeAccess() {}
 
-  static void ensure(ArrayNode node, ArrayNodeStatus status, Context<ArrayNode> context) {
+  /** The Role and RoleBinding to apply (with what the cache has of them), or the ones to delete. */
+  record Plan(List<Apply<?>> apply, List<HasMetadata> delete) {
+    boolean writes() {
+      return !delete.isEmpty() || apply.stream().anyMatch(Apply::writes);
+    }
+  }
+
+  record Apply<R extends HasMetadata>(R desired, Optional<R> current) {
+    boolean writes() {
+      return !ObjectWriter.unchanged(current, desired);
+    }
+  }
+
+  /** Pure: from the status the node is to have. */
+  static Plan plan(ArrayNode node, ArrayNodeStatus status, Optional<ClusterArray> owner, Optional<Role> currentRole,
+      Optional<RoleBinding> currentBinding) {
     String name = node.getMetadata().getName();
-    String namespace = node.getMetadata().getNamespace();
-    Optional<Role> currentRole = EventSources.get(context, Role.class, EventSources.ROLES, namespace, AccessRoles.name(name));
-    Optional<RoleBinding> currentBinding =
-        EventSources.get(context, RoleBinding.class, EventSources.ROLE_BINDINGS, namespace, AccessRoles.name(name));
     String account = node.getSpec().serviceAccountName;
     if (account == null || account.isEmpty()) {
-      currentBinding.ifPresent(b -> ObjectWriter.delete(context, b));
-      currentRole.ifPresent(r -> ObjectWriter.delete(context, r));
-      return;
+      List<HasMetadata> delete = new ArrayList<>();
+      currentBinding.ifPresent(delete::add);
+      currentRole.ifPresent(delete::add);
+      return new Plan(List.of(), delete);
     }
     String array = node.getSpec().array == null ? "" : node.getSpec().array;
     List<String> secrets = new ArrayList<>();
@@ -45,9 +57,8 @@ final class NodeAccess {
       secrets.add(Names.clientSecret(name));
     }
     boolean candidate = role == NodeRole.Primary || role == NodeRole.Candidate;
-    Optional<ClusterArray> owner = array.isEmpty() ? Optional.empty()
-        : EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, array);
-    if (candidate && owner.map(a -> ArraySettings.of(a.getSpec()).sshKeys()).orElse(false)) {
+    Optional<ClusterArray> ownArray = array.isEmpty() ? Optional.empty() : owner;
+    if (candidate && ownArray.map(a -> ArraySettings.of(a.getSpec()).sshKeys()).orElse(false)) {
       secrets.add(Names.sshSecret(name));
     }
     if (role == NodeRole.Primary) {
@@ -56,13 +67,13 @@ final class NodeAccess {
     if (role == NodeRole.Standalone) {
       secrets.add(Names.standaloneCaSecret(name));
     }
-    if (Boolean.TRUE.equals(node.getSpec().serving) && owner.map(a -> a.getSpec().serviceCertificate != null).orElse(false)) {
+    if (Boolean.TRUE.equals(node.getSpec().serving) && ownArray.map(a -> a.getSpec().serviceCertificate != null).orElse(false)) {
       secrets.add(Names.serviceSecret(array));
     }
     if (!array.isEmpty() && role != NodeRole.Pending && role != NodeRole.Standalone) {
       configMaps.add(Names.trustConfigMap(array));
     }
-    ObjectWriter.apply(context, AccessRoles.role(node, array, secrets, configMaps), currentRole);
-    ObjectWriter.apply(context, AccessRoles.binding(node, array, account), currentBinding);
+    return new Plan(List.of(new Apply<>(AccessRoles.role(node, array, secrets, configMaps), currentRole),
+        new Apply<>(AccessRoles.binding(node, array, account), currentBinding)), List.of());
   }
 }

@@ -124,4 +124,29 @@ class CsrBookkeepingTest {
     });
     assertThat(held("again-1-peer-tls").getSerialNumber()).isEqualTo(second.getSerialNumber());
   }
+
+  /**
+   * Bug 9: the signer writes the CSR's status, then the node's Secret; a crash in between left
+   * the Node in WaitingForCSR for good (a signed CSR was never looked at again). The lost write
+   * is played here by deleting the Secret the signer wrote; the CSR's next reconcile (any event
+   * on it, or the start of the next operator process) writes its certificate again.
+   */
+  @Test
+  void aSignedCsrWhoseCertificateNeverReachedTheSecretIsWrittenOnItsNextReconcile() {
+    arrayWithANodeThatKeepsItsKey("lost");
+    X509Certificate signed = signed("lost", "lost-write", null);
+    awaitNodeHolds("lost-1", signed);
+    scenario.client().secrets().inNamespace(scenario.ns()).withName("lost-1-peer-tls").delete();
+    Waits.converge().untilAsserted(() -> assertThat(io.arraypki.operator.k8s.Conditions.find(
+        Arrays.get(scenario.client(), scenario.ns(), "lost-1").getStatus().conditions, "CertificateIssued")
+        .orElseThrow().getReason()).isEqualTo("WaitingForCSR"));
+    scenario.client().certificates().v1().certificateSigningRequests().withName("lost-write-" + scenario.ns())
+        .edit(csr -> {
+          csr.getMetadata().setAnnotations(Map.of("example.com/touched", "yes"));
+          return csr;
+        });
+    Waits.converge().untilAsserted(() ->
+        assertThat(held("lost-1-peer-tls").getSerialNumber()).isEqualTo(signed.getSerialNumber()));
+    awaitNodeHolds("lost-1", signed);
+  }
 }
