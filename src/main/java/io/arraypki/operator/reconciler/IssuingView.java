@@ -43,33 +43,12 @@ record IssuingView(
 
   /** The array's view read through {@code lookup} (the CSR signer's reads from the API). */
   static IssuingView of(String namespace, String arrayName, Lookup lookup) {
-    Optional<ClusterArray> array = lookup.get(ClusterArray.class, namespace, arrayName);
-    if (array.isEmpty()) {
-      return waiting("ArrayNotFound", "ClusterArray " + arrayName + " does not exist in namespace " + namespace);
-    }
-    var status = array.get().getStatus();
-    if (status == null || status.ca == null || status.ca.generation == null) {
-      return waiting("WaitingForCA", "array " + arrayName + " has no CA yet (see its Degraded condition)");
-    }
-    Optional<Secret> caSecret = lookup.get(Secret.class, namespace,
-        Names.caGenerationSecret(arrayName, status.ca.generation));
-    Optional<ConfigMap> trust = lookup.get(ConfigMap.class, namespace, Names.trustConfigMap(arrayName));
-    if (caSecret.isEmpty() || trust.isEmpty() || TrustConfigMaps.bundle(trust.get()) == null) {
-      return waiting("WaitingForCA", "the CA of array " + arrayName + " is not published yet");
-    }
-    long newest = status.trustedCAs == null ? status.ca.generation
-        : status.trustedCAs.stream().mapToLong(t -> t.generation).max().orElse(status.ca.generation);
-    return new IssuingView(arrayName, array.get(), ArraySettings.of(array.get().getSpec()),
-        CaSecrets.read(caSecret.get()), status.ca.generation, TrustConfigMaps.bundle(trust.get()), newest,
-        io.arraypki.operator.k8s.Revocations.entries(TrustConfigMaps.ledger(trust)),
-        KeystorePasswords.read(lookup.client(), namespace, array.get().getSpec().keystores), null, null);
+    return of(namespace, arrayName, lookup, KeystorePasswords.Source.live(lookup.client()));
   }
 
   /**
    * The array's view with the keystore passwords read from {@code passwords}: a node reads them
-   * from its informer cache (a GET in every reconcile of every member was bug 9). The same reads
-   * as {@link #of(String, String, Lookup)}, which the array's reconciler keeps using; the two are
-   * to become one when the reshaped reconcilers meet.
+   * from its informer cache (a GET in every reconcile of every member was bug 9).
    */
   static IssuingView of(String namespace, String arrayName, Lookup lookup, KeystorePasswords.Source passwords) {
     Optional<ClusterArray> array = lookup.get(ClusterArray.class, namespace, arrayName);
