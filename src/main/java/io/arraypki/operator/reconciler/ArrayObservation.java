@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Everything one array reconcile reads, read once: the caches' view of the array, the user's
@@ -56,26 +57,38 @@ record ArrayObservation(
     String name = array.getMetadata().getName();
     String namespace = array.getMetadata().getNamespace();
     ArraySettings settings = ArraySettings.of(array.getSpec());
-    ArrayFacts facts = ArrayFacts.read(array, context);
+    boolean nodesSynced = EventSources.source(context, ArrayNode.class, EventSources.NODES).getStatus()
+        == io.javaoperatorsdk.operator.health.Status.HEALTHY;
+    return of(array, ArrayFacts.read(array, context),
+        EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace, Names.trustConfigMap(name)),
+        EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, Names.revocationLedgerSecret(name)),
+        readIssuer(array, context, settings, now),
+        EventSources.get(context, CandidateMap.class, EventSources.CANDIDATE_MAPS, namespace, name),
+        EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, Names.caSecret(name)),
+        nodesSynced,
+        node -> Optional.ofNullable(context.getClient().resources(ArrayNode.class).inNamespace(namespace)
+            .withName(node).get()),
+        KeystorePasswords.read(context.getClient(), namespace, array.getSpec().keystores), now);
+  }
+
+  /**
+   * The observation from what was read; {@code liveNode} reads a Node from the API server (only
+   * for Nodes whose material the cache suggests revoking, and only when {@code nodesSynced}).
+   */
+  static ArrayObservation of(ClusterArray array, ArrayFacts facts, Optional<ConfigMap> trust,
+      Optional<Secret> keptLedger, Optional<ExternalIssuer.Check> issuer, Optional<CandidateMap> candidateMap,
+      Optional<Secret> alias, boolean nodesSynced, Function<String, Optional<ArrayNode>> liveNode,
+      KeystorePasswords keystores, Instant now) {
+    ArraySettings settings = ArraySettings.of(array.getSpec());
     ClusterArrayStatus before = Optional.ofNullable(array.getStatus()).orElseGet(ClusterArrayStatus::new);
-    Optional<ConfigMap> trust = EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace,
-        Names.trustConfigMap(name));
-    Optional<Secret> keptLedger = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
-        Names.revocationLedgerSecret(name));
     RevocationLedger.Reading ledger = RevocationLedger.read(TrustConfigMaps.ledger(trust),
         Revocations.kept(keptLedger), before.ca != null, now);
     List<String> candidates = ArrayPlanner.candidates(array, settings, facts);
     List<String> entitled = ArrayPlanner.entitled(array, candidates);
     List<Entitlement.Suggested<Secret>> suggested = ArrayPlanner.suggestedRevocations(facts, entitled, settings);
-    return new ArrayObservation(array, settings, facts,
-        PrimaryCheck.of(array.getSpec().primary, facts.members()), before,
-        new TreeMap<>(facts.generations()), List.of(), trust, keptLedger, ledger,
-        readIssuer(array, context, settings, now),
-        EventSources.get(context, CandidateMap.class, EventSources.CANDIDATE_MAPS, namespace, name),
-        EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, Names.caSecret(name)),
-        candidates, entitled, suggested,
-        confirmAgainstTheApiServer(array, context, suggested, facts, entitled),
-        KeystorePasswords.read(context.getClient(), namespace, array.getSpec().keystores));
+    return new ArrayObservation(array, settings, facts, PrimaryCheck.of(array.getSpec().primary, facts.members()),
+        before, new TreeMap<>(facts.generations()), List.of(), trust, keptLedger, ledger, issuer, candidateMap, alias,
+        candidates, entitled, suggested, confirm(suggested, nodesSynced, liveNode, facts, entitled), keystores);
   }
 
   /** This observation with a CA generation just created (create-only: the one that won). */
@@ -129,22 +142,18 @@ record ArrayObservation(
    * Node, and nothing is revoked while the Node informer has not synced or a live read shows
    * the cache behind.
    */
-  private static Entitlement.Confirmed<Secret> confirmAgainstTheApiServer(ClusterArray array,
-      Context<ClusterArray> context, List<Entitlement.Suggested<Secret>> suggested, ArrayFacts facts,
-      List<String> candidates) {
+  private static Entitlement.Confirmed<Secret> confirm(List<Entitlement.Suggested<Secret>> suggested,
+      boolean nodesSynced, Function<String, Optional<ArrayNode>> liveNode, ArrayFacts facts, List<String> entitled) {
     if (suggested.isEmpty()) {
       return new Entitlement.Confirmed<>(List.of(), false);
     }
-    if (EventSources.source(context, ArrayNode.class, EventSources.NODES).getStatus()
-        != io.javaoperatorsdk.operator.health.Status.HEALTHY) {
+    if (!nodesSynced) {
       return new Entitlement.Confirmed<>(List.of(), true);
     }
-    String namespace = array.getMetadata().getNamespace();
     Map<String, Optional<ArrayNode>> live = new LinkedHashMap<>();
     for (var s : suggested) {
-      live.computeIfAbsent(s.holding().node(), n -> Optional.ofNullable(
-          context.getClient().resources(ArrayNode.class).inNamespace(namespace).withName(n).get()));
+      live.computeIfAbsent(s.holding().node(), liveNode);
     }
-    return Entitlement.confirm(suggested, live, facts.membersByName(), candidates);
+    return Entitlement.confirm(suggested, live, facts.membersByName(), entitled);
   }
 }
