@@ -80,17 +80,15 @@ sealed interface ArrayAnnouncement {
     }
   }
 
-  /** A step of the CA rotation (DESIGN.md section 6); {@code phase} is the phase it enters. */
-  record RotationStep(String phase, String message) implements ArrayAnnouncement {
-    /** RotationPlanner's "Phase: text". */
-    static RotationStep of(String plannerEvent) {
-      int colon = plannerEvent.indexOf(':');
-      return new RotationStep(plannerEvent.substring(0, colon), plannerEvent.substring(colon + 2));
+  /** A step of the CA rotation (DESIGN.md section 6). */
+  record RotationStep(RotationPlanner.StepKind kind, String message) implements ArrayAnnouncement {
+    static RotationStep of(RotationPlanner.Step step) {
+      return new RotationStep(step.kind(), step.message());
     }
 
     @Override
     public Optional<Event> event() {
-      return Optional.of(Event.normal(phase, message));
+      return Optional.of(Event.normal(kind.name(), message));
     }
   }
 

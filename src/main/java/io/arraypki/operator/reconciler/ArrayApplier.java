@@ -68,7 +68,7 @@ final class ArrayApplier {
     String namespace = array.getMetadata().getNamespace();
     String name = array.getMetadata().getName();
     if (announcement instanceof ArrayAnnouncement.RotationStep step) {
-      OperatorMetrics.rotationStep(namespace, name, step.phase());
+      OperatorMetrics.rotationStep(namespace, name, step.kind().name());
     } else if (announcement instanceof ArrayAnnouncement.Revoked revoked) {
       OperatorMetrics.revoked(namespace, name, revoked.count());
     } else if (announcement instanceof ArrayAnnouncement.VerifyFailed failed) {
