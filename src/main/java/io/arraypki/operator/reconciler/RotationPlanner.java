@@ -67,7 +67,19 @@ public final class RotationPlanner {
       Phase phase,
       String handledCaToken,
       Optional<Instant> wakeAt,
-      List<String> events) {}
+      List<Step> events) {}
+
+  /** What a rotation step is, as its Event reason and metric label. */
+  public enum StepKind {
+    PublishingTrust,
+    Resigning,
+    Retiring,
+    RotationComplete,
+    RotationAbandoned
+  }
+
+  /** A step of the rotation to announce. */
+  public record Step(StepKind kind, String message) {}
 
   public record NewGeneration(long generation, String primary, RotationReason reason) {}
 
@@ -136,8 +148,9 @@ public final class RotationPlanner {
       // Idle with leaves on an older CA: a rotation whose status was lost. Finish it.
       Phase resigning = new Phase(RotationPhase.Resigning, RotationReason.Resumed, f.active(), f.now(), null, null);
       return new Plan(Optional.empty(), orphans, f.active(), f.activePrimary(), f.trusted(), resigning,
-          f.handledCaToken(), Optional.empty(), List.of("Resigning: members still hold certificates of CA generation "
-              + stillSigning.get() + "; it stays trusted while they are re-signed by generation " + f.active()));
+          f.handledCaToken(), Optional.empty(), List.of(new Step(StepKind.Resigning,
+              "members still hold certificates of CA generation "
+              + stillSigning.get() + "; it stays trusted while they are re-signed by generation " + f.active())));
     }
     if (trigger.isEmpty()) {
       return new Plan(Optional.empty(), orphans, f.active(), f.activePrimary(), f.trusted(), Phase.IDLE,
@@ -168,7 +181,8 @@ public final class RotationPlanner {
       delete.add(pending);
       if (trigger.isEmpty()) {
         return withEvent(idlePlan(f, trusted, delete),
-            "RotationAbandoned: primary is " + f.activePrimary() + " again; CA generation " + pending + " dropped");
+            new Step(StepKind.RotationAbandoned, "primary is " + f.activePrimary() + " again; CA generation " + pending
+                + " dropped"));
       }
       return start(f, trigger.get(), trusted, delete, Optional.empty(),
           "superseded CA generation " + pending + "; ");
@@ -195,8 +209,8 @@ public final class RotationPlanner {
     Phase resigning = new Phase(RotationPhase.Resigning, phase.reason(), pending, phase.startedAt(), null,
         phase.token());
     return new Plan(Optional.empty(), Set.of(), pending, pendingPrimary, f.trusted(), resigning, f.handledCaToken(),
-        Optional.empty(), List.of("Resigning: CA generation " + pending + " signs now; re-signing "
-            + f.participants() + " members"));
+        Optional.empty(), List.of(new Step(StepKind.Resigning, "CA generation " + pending + " signs now; re-signing "
+            + f.participants() + " members")));
   }
 
   private static Plan resigning(Facts f, Phase phase, Optional<RotationReason> trigger) {
@@ -214,8 +228,8 @@ public final class RotationPlanner {
         phase.token());
     return new Plan(Optional.empty(), Set.of(), f.active(), f.activePrimary(), f.trusted(), retiring,
         f.handledCaToken(), Optional.of(ends),
-        List.of("Retiring: every member is signed by CA generation " + f.active()
-            + "; the old CAs stay trusted until " + ends));
+        List.of(new Step(StepKind.Retiring, "every member is signed by CA generation " + f.active()
+            + "; the old CAs stay trusted until " + ends)));
   }
 
   private static Plan retiring(Facts f, Phase phase, Optional<RotationReason> trigger) {
@@ -234,8 +248,8 @@ public final class RotationPlanner {
     List<Long> stillTrusted = f.trusted().stream()
         .filter(g -> g == f.active() || f.generationsWithLeaves().contains(g)).toList();
     Plan idle = idlePlan(f, stillTrusted, retired);
-    return withEvent(idle, "RotationComplete: CA generation " + f.active()
-        + " is the only trusted CA; retired generations " + retired);
+    return withEvent(idle, new Step(StepKind.RotationComplete, "CA generation " + f.active()
+        + " is the only trusted CA; retired generations " + retired));
   }
 
   /**
@@ -272,8 +286,8 @@ public final class RotationPlanner {
     Optional<NewGeneration> create = adopted.isPresent()
         ? Optional.empty() : Optional.of(new NewGeneration(next, primary, reason));
     return new Plan(create, deletions, f.active(), f.activePrimary(), trusted, publishing, token, Optional.empty(),
-        List.of("PublishingTrust: " + note + "CA generation " + next + " (" + reason + ", primary " + primary
-            + ") added to every trust bundle"));
+        List.of(new Step(StepKind.PublishingTrust, note + "CA generation " + next + " (" + reason + ", primary "
+            + primary + ") added to every trust bundle")));
   }
 
   private static Plan keep(Facts f, Phase phase, Optional<Instant> wakeAt) {
@@ -286,7 +300,7 @@ public final class RotationPlanner {
         f.handledCaToken(), renewalWake(f), List.of());
   }
 
-  private static Plan withEvent(Plan p, String event) {
+  private static Plan withEvent(Plan p, Step event) {
     return new Plan(p.create(), p.delete(), p.active(), p.activePrimary(), p.trusted(), p.phase(),
         p.handledCaToken(), p.wakeAt(), List.of(event));
   }

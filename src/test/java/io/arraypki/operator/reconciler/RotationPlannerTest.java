@@ -30,6 +30,7 @@ class RotationPlannerTest {
     assertThat(plan.phase().phase()).isEqualTo(RotationPhase.Idle);
     assertThat(plan.trusted()).containsExactly(1L);
     assertThat(plan.wakeAt()).contains(NOW.plus(Duration.ofDays(300)));
+    assertThat(plan.events()).isEmpty();
   }
 
   @Test
@@ -43,6 +44,8 @@ class RotationPlannerTest {
     assertThat(plan.trusted()).containsExactly(1L, 2L);
     assertThat(plan.active()).isEqualTo(1L);
     assertThat(plan.phase().phase()).isEqualTo(RotationPhase.PublishingTrust);
+    assertThat(plan.events()).extracting(RotationPlanner.Step::kind)
+        .containsExactly(RotationPlanner.StepKind.PublishingTrust);
   }
 
   @Test

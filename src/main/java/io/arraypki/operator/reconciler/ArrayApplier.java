@@ -1,0 +1,101 @@
+package io.arraypki.operator.reconciler;
+
+import io.arraypki.operator.api.CandidateMap;
+import io.arraypki.operator.api.ClusterArray;
+import io.arraypki.operator.api.CandidateMapStatus;
+import io.arraypki.operator.k8s.EventRecorder;
+import io.arraypki.operator.k8s.ObjectWriter;
+import io.arraypki.operator.ops.OperatorMetrics;
+import io.arraypki.operator.pki.ExternalIssuer;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Writes an {@link ArrayPlan} in its order through {@link ObjectWriter} (which skips writes that
+ * change nothing and never applies over another owner's object), emits its announcements as
+ * Events and counts them as metrics, and returns the status write and the wake-up.
+ */
+final class ArrayApplier {
+  private final ClusterArray array;
+  private final Context<ClusterArray> context;
+  private final EventRecorder events;
+
+  ArrayApplier(ClusterArray array, Context<ClusterArray> context, Clock clock) {
+    this.array = array;
+    this.context = context;
+    this.events = new EventRecorder(context.getClient(), clock);
+  }
+
+  /** Creates a CA generation (create-only) and returns the observation with the Secret that won. */
+  ArrayObservation create(ArrayObservation seen, Optional<ArrayPlanner.NewCa> ca, Instant now) {
+    if (ca.isEmpty()) {
+      return seen;
+    }
+    var source = new CaSource(array, seen.settings(), context, now, seen.issuer().filter(ExternalIssuer.Check::valid));
+    var next = ca.get();
+    Secret created = source.create(next.generation(), next.primary(),
+        next.reason() == null ? null : next.reason().name());
+    return seen.withGeneration(next.generation(), created);
+  }
+
+  UpdateControl<ClusterArray> apply(ArrayPlan plan, Instant now) {
+    plan.keptLedger().ifPresent(w -> ObjectWriter.apply(context, w.desired(), w.current()));
+    plan.trust().ifPresent(w -> ObjectWriter.apply(context, w.desired(), w.current()));
+    plan.candidateMap().ifPresent(m -> writeCandidateMap(m, now));
+    Optional<Instant> serviceRenewal = plan.serviceCertificate().map(s -> {
+      var result = LeafIssuer.ensure(context, s.view(), s.target(), now);
+      result.announce(events, array, "ServiceCertificateIssued", s.target().secretName() + " for " + s.commonName());
+      return result.renewalTime();
+    });
+    plan.alias().ifPresent(w -> ObjectWriter.apply(context, w.desired(), w.current()));
+    plan.deletions().forEach(s -> ObjectWriter.delete(context, s));
+    plan.announcements().forEach(this::announce);
+
+    UpdateControl<ClusterArray> control = plan.statusChanged()
+        ? UpdateControl.patchStatus(StatusPatches.statusOnly(array, plan.status(), ClusterArray::new))
+        : UpdateControl.noUpdate();
+    Stream.concat(plan.wakeAt().stream(), serviceRenewal.stream()).min(Instant::compareTo)
+        .ifPresent(t -> control.rescheduleAfter(WakeUp.after(now, t)));
+    return control;
+  }
+
+  private void announce(ArrayAnnouncement announcement) {
+    String namespace = array.getMetadata().getNamespace();
+    String name = array.getMetadata().getName();
+    if (announcement instanceof ArrayAnnouncement.RotationStep step) {
+      OperatorMetrics.rotationStep(namespace, name, step.kind().name());
+    } else if (announcement instanceof ArrayAnnouncement.Revoked revoked) {
+      OperatorMetrics.revoked(namespace, name, revoked.count());
+    } else if (announcement instanceof ArrayAnnouncement.VerifyFailed failed) {
+      failed.problems().forEach(p -> OperatorMetrics.verifyProblem(namespace, name, p.problem.name()));
+    }
+    announcement.event().ifPresent(e -> {
+      if (EventRecorder.WARNING.equals(e.type())) {
+        events.warning(array, e.reason(), e.message());
+      } else {
+        events.normal(array, e.reason(), e.message());
+      }
+    });
+  }
+
+  /** The map as it should be, then its status from the map as written (its generation may have moved). */
+  private void writeCandidateMap(ArrayPlan.CandidateMapWrite write, Instant now) {
+    CandidateMap written = ObjectWriter.apply(context, write.desired(), write.current());
+    Optional<CandidateMapStatus> status = ArrayPlanner.mapStatus(written, write.problems(), now);
+    if (status.isEmpty()) {
+      return;
+    }
+    CandidateMap patch = CandidateMaps.resource(array, null);
+    patch.getMetadata().setOwnerReferences(null);
+    patch.getMetadata().setLabels(null);
+    patch.getMetadata().setAnnotations(null);
+    patch.setSpec(null);
+    patch.setStatus(status.get());
+    ObjectWriter.applyStatus(context.getClient(), patch);
+  }
+}
