@@ -1,6 +1,8 @@
 package io.arraypki.operator;
 
+import io.arraypki.operator.ops.CertificateGauges;
 import io.arraypki.operator.ops.HealthServer;
+import io.arraypki.operator.reconciler.CertificateTimes;
 import io.arraypki.operator.ops.OperatorSettings;
 import io.arraypki.operator.reconciler.ClusterArrayReconciler;
 import io.arraypki.operator.reconciler.CsrSigner;
@@ -45,6 +47,7 @@ public final class OperatorMain {
     Metrics.addRegistry(metrics);
     Operator operator = create(client, Clock.systemUTC(), settings,
         o -> o.withMetrics(MicrometerMetrics.newMicrometerMetricsBuilder(metrics).notCollectingMetricsPerResource().build()));
+    metrics.getPrometheusRegistry().register(new CertificateGauges(CertificateTimes.fromCaches(operator)));
     HealthServer health = HealthServer.start(settings.httpPort(), operator, metrics);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(operator, health)));
     LOG.info("crypto warmed up in {} ms", io.arraypki.operator.pki.WarmUp.run(Clock.systemUTC().instant()).toMillis());

@@ -89,14 +89,6 @@ public final class ObjectWriter {
     context.getClient().resource(resource).withGracePeriod(0).delete();
   }
 
-  /**
-   * Whether applying {@code desired} over {@code current} would write: {@link #apply} skips
-   * what it would not (a planner uses this to leave such writes out of its plan).
-   */
-  public static boolean changes(HasMetadata desired, Optional<? extends HasMetadata> current) {
-    return current.isEmpty() || !sameContent(current.get(), desired);
-  }
-
   static boolean sameContent(HasMetadata current, HasMetadata desired) {
     if (!ManagedObjects.metadataCovers(current.getMetadata(), desired.getMetadata())) {
       return false;

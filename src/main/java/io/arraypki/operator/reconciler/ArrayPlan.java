@@ -40,7 +40,7 @@ record ArrayPlan(
   record Write<R extends HasMetadata>(R desired, Optional<R> current) {
     /** Only what changes content is a write (ObjectWriter skips the rest too). */
     static <R extends HasMetadata> Optional<Write<R>> ifChanged(R desired, Optional<R> current) {
-      return ObjectWriter.changes(desired, current) ? Optional.of(new Write<>(desired, current)) : Optional.empty();
+      return !ObjectWriter.unchanged(current, desired) ? Optional.of(new Write<>(desired, current)) : Optional.empty();
     }
   }
 
@@ -50,7 +50,7 @@ record ArrayPlan(
    */
   record CandidateMapWrite(CandidateMap desired, Optional<CandidateMap> current, List<VerifyProblem> problems) {
     boolean changes() {
-      return ObjectWriter.changes(desired, current) || !ArrayPlanner.sameMapStatus(current.get(), problems);
+      return !ObjectWriter.unchanged(current, desired) || !ArrayPlanner.sameMapStatus(current.get(), problems);
     }
   }
 

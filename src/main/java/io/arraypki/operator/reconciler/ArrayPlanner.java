@@ -320,8 +320,7 @@ final class ArrayPlanner {
       spec.dnsNames.stream().filter(d -> !dns.contains(d)).forEach(dns::add);
     }
     ArraySettings settings = view.settings();
-    ArraySettings.Validity validity = spec.duration == null ? settings.peer()
-        : ArraySettings.validity(spec.duration, spec.renewBefore);
+    ArraySettings.Validity validity = settings.service(spec);
     var key = spec.privateKey == null || spec.privateKey.algorithm == null ? settings.peerKey()
         : KeySpec.of(spec.privateKey.algorithm.name(), spec.privateKey.size);
     var profile = new LeafProfile(spec.commonName, dns, spec.ipAddresses == null ? List.of() : spec.ipAddresses,
