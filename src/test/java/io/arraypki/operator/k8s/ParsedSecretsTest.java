@@ -39,7 +39,7 @@ class ParsedSecretsTest {
   }
 
   @Test
-  void anAnswerIsDroppedOnceTheSecretItWasReadFromIsNoLongerHeldByTheInformer() {
+  void anAnswerIsDroppedOnceTheSecretItWasReadFromIsNoLongerHeldByTheInformer() throws InterruptedException {
     ParsedSecrets<String> cache = new ParsedSecrets<>();
     Secret generation = secret("array-ca-g1", "a CA and its key");
     Secret kept = secret("array-ca-g2", "another CA and its key");
@@ -49,8 +49,12 @@ class ParsedSecretsTest {
 
     WeakReference<Secret> deleted = new WeakReference<>(generation);
     generation = null; // the Secret was deleted: the informer let go of its object
-    for (int i = 0; i < 50 && deleted.get() != null; i++) {
+    // the collector clears the object, then its reference reaches the cache's queue (another
+    // thread does that): wait for both, within a bound
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while ((deleted.get() != null || cache.size() != 1) && System.nanoTime() < until) {
       System.gc();
+      Thread.sleep(10);
     }
     assertThat(deleted.get()).as("collected").isNull();
     assertThat(cache.size()).as("only the answer of the Secret that still exists").isEqualTo(1);
