@@ -56,9 +56,10 @@ final class ArrayApplier {
     plan.deletions().forEach(s -> ObjectWriter.delete(context, s));
     plan.announcements().forEach(this::announce);
 
-    UpdateControl<ClusterArray> control = plan.statusChanged()
-        ? UpdateControl.patchStatus(StatusPatches.statusOnly(array, plan.status(), ClusterArray::new))
-        : UpdateControl.noUpdate();
+    if (plan.statusChanged()) {
+      StatusPatches.writeAndCache(array, plan.status(), ClusterArray::new, context);
+    }
+    UpdateControl<ClusterArray> control = UpdateControl.noUpdate();
     Stream.concat(plan.wakeAt().stream(), serviceRenewal.stream()).min(Instant::compareTo)
         .ifPresent(t -> control.rescheduleAfter(WakeUp.after(now, t)));
     return control;

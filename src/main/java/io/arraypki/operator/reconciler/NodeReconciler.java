@@ -196,9 +196,10 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     plan.access().apply().forEach(a -> applyAccess(context, a));
     EventRecorder events = new EventRecorder(context.getClient(), clock);
     plan.announcements().forEach(a -> a.announce(node, events));
-    UpdateControl<ArrayNode> control = plan.statusChanged()
-        ? UpdateControl.patchStatus(StatusPatches.statusOnly(node, plan.status(), ArrayNode::new))
-        : UpdateControl.noUpdate();
+    if (plan.statusChanged()) {
+      StatusPatches.writeAndCache(node, plan.status(), ArrayNode::new, context);
+    }
+    UpdateControl<ArrayNode> control = UpdateControl.noUpdate();
     plan.wake().ifPresent(t -> control.rescheduleAfter(WakeUp.after(now, t)));
     return control;
   }

@@ -134,16 +134,12 @@ final class NodeStatusBuilder {
 
   /**
    * CertificateIssued for the peer certificate held now. The condition tells how that certificate
-   * came to be ("Repaired" after an edit damaged the Secret, which the Secret records) and stays
-   * as it is while that certificate is held.
+   * came to be ("Repaired" after an edit damaged the Secret, which the Secret records), computed
+   * from the certificate and its Secret alone, never kept from the previous status: a reconcile
+   * may be handed a status from before its last write, and would otherwise keep it.
    */
   NodeStatusBuilder issued(LeafIssuer.Result peer, long signingGeneration) {
     String serial = SerialNumbers.format(peer.certificate().getSerialNumber());
-    boolean sameCertificate = peer.issuedReason() == null && Conditions.isTrue(before.conditions, CERTIFICATE_ISSUED)
-        && before.peerCertificate != null && serial.equals(before.peerCertificate.serialNumber);
-    if (sameCertificate) {
-      return this;
-    }
     String message = "peer certificate " + serial + " signed by CA generation " + signingGeneration
         + (peer.repaired() ? " after " + peer.secretName() + " was damaged (" + peer.repairedDamage() + ")" : "");
     return set(CERTIFICATE_ISSUED, true, peer.repaired() ? Reason.Repaired : Reason.Issued, message);

@@ -4,6 +4,8 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -27,6 +29,18 @@ final class StatusPatches {
         new ObjectMetaBuilder().withName(meta.getName()).withNamespace(meta.getNamespace()).build());
     patch.setStatus(status);
     return patch;
+  }
+
+  /**
+   * Writes {@code status} (a server-side apply of the status alone) and puts the written object in
+   * the controller's cache, so that the next reconcile, whatever woke it, sees this status and not
+   * the one before (JOSDK does not cache what an UpdateControl patch wrote: a reconcile woken by
+   * a Secret event a moment later read the old status, and acted on candidates or a rotation
+   * phase already replaced).
+   */
+  static <S, R extends CustomResource<?, S>> void writeAndCache(R primary, S status, Supplier<R> factory,
+      Context<R> context) {
+    PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(primary, statusOnly(primary, status, factory), context);
   }
 
   /** A deep copy, so that a status can be computed without touching the cached object. */

@@ -163,7 +163,8 @@ class PeerCertificatesTest {
     Map<String, String> ofGone = Map.of("namespace", ns, "array", "gone");
     Waits.converge().untilAsserted(() -> assertThat(
         OperatorMetricsScrape.find(OperatorMetricsScrape.scrape(), CertificateGauges.EXPIRATION, ofGone))
-        .extracting(sample -> sample.labels().get("kind")).containsExactlyInAnyOrder("ca", "peer"));
+        .extracting(sample -> sample.labels().get("kind")).as("the primary, a candidate, holds a client certificate too")
+        .containsExactlyInAnyOrder("ca", "peer", "client"));
     LocalControlPlane.kubectl(null, "delete", "-n", ns, "node.arraypki.io/gone-0", "clusterarray.arraypki.io/gone",
         "--wait=true").orFail("kubectl delete");
     Waits.converge().untilAsserted(() -> assertThat(

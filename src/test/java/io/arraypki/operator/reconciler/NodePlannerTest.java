@@ -158,6 +158,26 @@ class NodePlannerTest {
   }
 
   @Test
+  void aStatusFromBeforeTheLastWriteDoesNotHideThatTheHeldCertificateRepairedADamagedSecret() {
+    ClusterArray array = array("a", List.of("a"));
+    NodePlan issued = NodePlanner.plan(observe(node("b", "sgd"), view(array), Optional.empty(), Optional.empty()), NOW);
+    Secret repaired = new io.fabric8.kubernetes.api.model.SecretBuilder(held(issued, NodeCertificate.PEER).orElseThrow())
+        .editMetadata().addToAnnotations(io.arraypki.operator.k8s.Labels.REPAIRED_DAMAGE, "CertificateUnreadable")
+        .endMetadata().build();
+    // the status a reconcile may be handed: the peer certificate of now, the condition of before
+    ArrayNode stale = node("b", "sgd");
+    stale.setStatus(issued.status());
+    assertThat(condition(stale.getStatus(), NodeStatusBuilder.CERTIFICATE_ISSUED).getReason()).isEqualTo("Issued");
+
+    NodePlan plan = NodePlanner.plan(observe(stale, view(array), Optional.of(repaired), Optional.empty()), NOW);
+
+    assertThat(condition(plan.status(), NodeStatusBuilder.CERTIFICATE_ISSUED).getReason()).isEqualTo("Repaired");
+    assertThat(condition(plan.status(), NodeStatusBuilder.CERTIFICATE_ISSUED).getMessage())
+        .contains("was damaged (CertificateUnreadable)");
+    assertThat(plan.statusChanged()).isTrue();
+  }
+
+  @Test
   void aNodeThatKeepsItsKeyWaitsForItsCsrAndIsGivenNoKey() {
     ArrayNode node = node("b", "sgd");
     node.getSpec().keyProvider = KeyProvider.External;
