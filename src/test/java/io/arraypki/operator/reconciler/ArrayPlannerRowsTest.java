@@ -328,6 +328,50 @@ class ArrayPlannerRowsTest {
         io.arraypki.operator.api.RotationReason.Renewal));
   }
 
+  @Test
+  void whileResigningStatusRotationResignedCountsTheMembersOnTheNewCa() {
+    CertificateAuthority next = ca(2);
+    ClusterArray array = array("b");
+    Secret gen1 = generation(array, 1, ca);
+    Secret gen2 = generation(array, 2, next, "b");
+    array.setStatus(rotating(gen2, io.arraypki.operator.api.RotationPhase.Resigning, null));
+    List<Secret> held = List.of(leaf(array, "a", Labels.COMPONENT_PEER, ca, 1),
+        leaf(array, "b", Labels.COMPONENT_PEER, next, 2), leaf(array, "c", Labels.COMPONENT_PEER, ca, 1));
+    ArrayObservation seen = observe(array, facts(List.of(node("a"), node("b"), node("c")),
+        Map.of(1L, gen1, 2L, gen2), held), n -> Optional.empty());
+
+    ArrayPlan plan = ArrayPlanner.plan(seen, ArrayPlanner.rotation(seen, NOW), NOW);
+
+    assertThat(plan.status().rotation.phase).isEqualTo(io.arraypki.operator.api.RotationPhase.Resigning);
+    assertThat(plan.status().rotation.resigned).isEqualTo(1);
+    assertThat(plan.status().rotation.total).isEqualTo(3);
+    assertThat(plan.status().ca.generation).isEqualTo(2L);
+    assertThat(plan.deletions()).doesNotContain(gen1);
+    assertThat(TrustConfigMaps.bundle(trust(plan))).contains(Pem.encode(ca.certificate()).trim());
+  }
+
+  @Test
+  void retiringAfterTheOverlapDropsTheOldCaFromTheBundleAndDeletesItsPrivateKeySecret() {
+    CertificateAuthority next = ca(2);
+    ClusterArray array = array("b");
+    Secret gen1 = generation(array, 1, ca);
+    Secret gen2 = generation(array, 2, next, "b");
+    array.setStatus(rotating(gen2, io.arraypki.operator.api.RotationPhase.Retiring, NOW.minusSeconds(1)));
+    List<Secret> held = List.of(leaf(array, "a", Labels.COMPONENT_PEER, next, 2),
+        leaf(array, "b", Labels.COMPONENT_PEER, next, 2));
+    ArrayObservation seen = observe(array, facts(List.of(node("a"), node("b")), Map.of(1L, gen1, 2L, gen2), held),
+        n -> Optional.empty());
+
+    ArrayPlan plan = ArrayPlanner.plan(seen, ArrayPlanner.rotation(seen, NOW), NOW);
+
+    assertThat(plan.status().rotation.phase).isEqualTo(io.arraypki.operator.api.RotationPhase.Idle);
+    assertThat(plan.status().trustedCAs).extracting(t -> t.generation).containsExactly(2L);
+    assertThat(plan.deletions()).contains(gen1).doesNotContain(gen2);
+    String bundle = TrustConfigMaps.bundle(trust(plan));
+    assertThat(bundle).contains(Pem.encode(next.certificate()).trim())
+        .doesNotContain(Pem.encode(ca.certificate()).trim());
+  }
+
   // ---- section 6: a current certificate the array's own CRL lists ----
 
   @Test
@@ -458,8 +502,33 @@ class ArrayPlannerRowsTest {
         Map.of(Labels.CA_PRIMARY, primary));
   }
 
+  /** Generation 2 of primary "b" signing, generation 1 still trusted, in the given phase. */
+  private ClusterArrayStatus rotating(Secret gen2, io.arraypki.operator.api.RotationPhase phase, Instant endsAt) {
+    ClusterArrayStatus status = new ClusterArrayStatus();
+    status.ca = ArrayPlanner.caStatus(ARRAY, 2, CaSecrets.read(gen2).certificate());
+    status.primary = "b";
+    status.candidates = List.of("b");
+    io.arraypki.operator.api.TrustedCa one = new io.arraypki.operator.api.TrustedCa();
+    one.generation = 1L;
+    io.arraypki.operator.api.TrustedCa two = new io.arraypki.operator.api.TrustedCa();
+    two.generation = 2L;
+    status.trustedCAs = List.of(one, two);
+    status.rotation = new io.arraypki.operator.api.RotationStatus();
+    status.rotation.phase = phase;
+    status.rotation.reason = io.arraypki.operator.api.RotationReason.PrimaryChanged;
+    status.rotation.toGeneration = 2L;
+    status.rotation.startedAt = Conditions.timestamp(NOW.minus(Duration.ofHours(2)));
+    status.rotation.phaseEndsAt = endsAt == null ? null : Conditions.timestamp(endsAt);
+    return status;
+  }
+
   /** A member's peer or client Secret signed by generation 1 of {@link #ca}. */
   private Secret leaf(ClusterArray array, String node, String component) {
+    return leaf(array, node, component, ca, 1);
+  }
+
+  private static Secret leaf(ClusterArray array, String node, String component, CertificateAuthority ca,
+      long generation) {
     KeyPair keys = KeyPairs.generate(KeySpec.ECDSA_P256);
     boolean client = Labels.COMPONENT_CLIENT.equals(component);
     X509Certificate cert = CertificateIssuer.signLeaf(ca, new LeafRequest(node, client ? List.of() : List.of(node),
@@ -470,7 +539,7 @@ class ArrayPlannerRowsTest {
         new LeafSecrets.Placement(name, array, ARRAY, node, component, Map.of(), Map.of()),
         new LeafSecrets.Content(Pem.encode(cert), Pem.encodePrivateKey(keys.getPrivate()), Pem.encode(ca.root()),
             Map.of()),
-        Map.of(Labels.SIGNED_BY_GENERATION, "1"));
+        Map.of(Labels.SIGNED_BY_GENERATION, Long.toString(generation)));
   }
 
   private static Secret ssh(ClusterArray array, String node) {
