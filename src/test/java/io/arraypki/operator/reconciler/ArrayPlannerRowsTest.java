@@ -220,6 +220,52 @@ class ArrayPlannerRowsTest {
     assertThat(trust(plan).getData()).doesNotContainKey(TrustConfigMaps.AUTHORIZED_KEYS);
   }
 
+  @Test
+  void aDeletedNodeConfirmedByALiveReadHasItsClientAndSshSecretsRemovedAndItsMapEntryDropped() {
+    ClusterArray array = array("a");
+    sshKeys(array);
+    Secret gen1 = generation(array, 1, ca);
+    array.setStatus(settled(gen1, List.of("a", "b")));
+    ArrayNode deleting = node("b");
+    deleting.getMetadata().setDeletionTimestamp(Conditions.timestamp(NOW.minusSeconds(5)));
+    Secret bPeer = leaf(array, "b", Labels.COMPONENT_PEER);
+    Secret bClient = leaf(array, "b", Labels.COMPONENT_CLIENT);
+    Secret bSsh = ssh(array, "b");
+    // the cache lists no deleting Node as a member (ArrayFacts.read)
+    ArrayFacts facts = facts(List.of(node("a")), Map.of(1L, gen1), List.of(bPeer, bClient, bSsh));
+
+    ArrayPlan plan = plan(array, facts, live(deleting));
+
+    assertThat(plan.deletions()).contains(bPeer, bClient, bSsh);
+    assertThat(crlSerials(plan)).contains(LeafSecrets.leaf(bClient).orElseThrow().getSerialNumber());
+    assertThat(plan.candidateMap().orElseThrow().desired().getSpec().entries).extracting(e -> e.node)
+        .doesNotContain("b");
+    assertThat(plan.status().candidates).doesNotContain("b");
+    assertThat(trust(plan).getData().get(TrustConfigMaps.AUTHORIZED_KEYS)).doesNotContain(publicKey(bSsh).trim());
+    assertThat(plan.announcements()).anyMatch(a -> a instanceof ArrayAnnouncement.MaterialRevoked r
+        && r.why().equals(Entitlement.Reason.NodeDeleted.text()));
+  }
+
+  @Test
+  void theArrayIsReadyOnlyOnceEveryOnlineMemberIsReady() {
+    ClusterArray array = array("a");
+    Secret gen1 = generation(array, 1, ca);
+    array.setStatus(settled(gen1, List.of("a")));
+    ArrayNode a = ready(node("a"));
+    ArrayNode b = node("b");
+    ArrayNode c = node("c");
+    c.getSpec().offline = true;
+
+    ArrayPlan notYet = plan(array, facts(List.of(a, b, c), Map.of(1L, gen1), List.of()), n -> Optional.empty());
+    assertThat(condition(notYet.status(), ClusterArrayReconciler.READY).getReason()).isEqualTo("MembersNotReady");
+    assertThat(notYet.status().ca.fingerprint).isEqualTo(Fingerprints.fingerprint(ca.certificate()));
+
+    ArrayPlan ready = plan(array, facts(List.of(a, ready(b), c), Map.of(1L, gen1), List.of()), n -> Optional.empty());
+    var condition = condition(ready.status(), ClusterArrayReconciler.READY);
+    assertThat(condition.getStatus()).isEqualTo(Conditions.TRUE);
+    assertThat(condition.getMessage()).contains("2 of 2 online members are ready").contains("1 offline");
+  }
+
   // ---- section 3: primary missing, offline or not master-capable ----
 
   @Test
@@ -458,6 +504,13 @@ class ArrayPlannerRowsTest {
   private static void sshKeys(ClusterArray array) {
     array.getSpec().sshKeys = new io.arraypki.operator.api.SshKeysSpec();
     array.getSpec().sshKeys.enabled = true;
+  }
+
+  private static ArrayNode ready(ArrayNode node) {
+    node.setStatus(new io.arraypki.operator.api.ArrayNodeStatus());
+    node.getStatus().conditions = Conditions.set(null, ClusterArrayReconciler.READY, true, "Ready", "ready", 1L,
+        NOW.minusSeconds(60));
+    return node;
   }
 
   private static ArrayNode node(String name) {
