@@ -219,6 +219,12 @@ class NodePlannerRowsTest {
     assertThat(leaf.getPublicKey()).isNotEqualTo(before.getPublicKey());
     assertThat(SecretData.text(resigned, SecretData.CA_CRT).orElseThrow())
         .contains(Pem.encode(ca.certificate()).trim(), Pem.encode(next.certificate()).trim());
+    assertThat(resigned.getMetadata().getAnnotations())
+        .containsEntry(io.arraypki.operator.k8s.Labels.SIGNED_BY_GENERATION, "2")
+        .containsEntry(io.arraypki.operator.k8s.Labels.TRUST_GENERATION, "2");
+    assertThat(held.getMetadata().getAnnotations())
+        .containsEntry(io.arraypki.operator.k8s.Labels.SIGNED_BY_GENERATION, "1")
+        .containsEntry(io.arraypki.operator.k8s.Labels.TRUST_GENERATION, "1");
   }
 
   @Test
