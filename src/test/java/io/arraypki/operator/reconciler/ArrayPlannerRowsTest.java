@@ -163,6 +163,45 @@ class ArrayPlannerRowsTest {
     assertThat(plan.status().candidates).containsExactly("a", "b", "d");
   }
 
+  @Test
+  void aDemotionNamedInTheStatusFirstIsRevokedOnTheReconcileRightAfterThatStatusIsWritten() {
+    ClusterArray array = array("a");
+    noAutoPromote(array);
+    Secret gen1 = generation(array, 1, ca);
+    array.setStatus(settled(gen1, List.of("a", "b"))); // b was a candidate; its masterCandidate was just cleared
+    ArrayNode b = node("b");
+    Secret bClient = leaf(array, "b", Labels.COMPONENT_CLIENT);
+    ArrayFacts facts = facts(List.of(node("a"), b), Map.of(1L, gen1), List.of(leaf(array, "b", Labels.COMPONENT_PEER),
+        bClient));
+
+    ArrayPlan first = plan(array, facts, live(b));
+    assertThat(first.status().candidates).containsExactly("a");
+    assertThat(first.deletions()).doesNotContain(bClient);
+    assertThat(first.wakeAt()).contains(NOW.plusSeconds(1));
+
+    array.setStatus(first.status());
+    ArrayPlan next = plan(array, facts, live(b));
+    assertThat(next.deletions()).contains(bClient);
+    assertThat(crlSerials(next)).contains(LeafSecrets.leaf(bClient).orElseThrow().getSerialNumber());
+  }
+
+  @Test
+  void aNormalNodeHoldingAnSshKeyIsAVerifiedProblem() {
+    ClusterArray array = array("a");
+    sshKeys(array);
+    noAutoPromote(array);
+    Secret gen1 = generation(array, 1, ca);
+    array.setStatus(settled(gen1, List.of("a")));
+    ArrayNode c = node("c");
+    Secret cSsh = ssh(array, "c");
+    ArrayPlan plan = plan(array, facts(List.of(node("a"), c), Map.of(1L, gen1), List.of(cSsh)), live(c));
+
+    assertThat(plan.candidateMap().orElseThrow().problems()).extracting(p -> p.node, p -> p.problem)
+        .contains(org.assertj.core.groups.Tuple.tuple("c", VerifyProblemKind.ClientCertificateOnNormalNode));
+    assertThat(condition(plan.status(), ClusterArrayReconciler.VERIFIED).getStatus()).isEqualTo(Conditions.FALSE);
+    assertThat(plan.deletions()).contains(cSsh);
+  }
+
   // ---- section 4: the candidate map, candidate-map.json, sshKeys ----
 
   @Test

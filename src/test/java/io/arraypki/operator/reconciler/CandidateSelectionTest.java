@@ -64,4 +64,21 @@ class CandidateSelectionTest {
     assertThat(CandidateSelection.select("node-0", members, 3, true, List.of("node-0", "node-1", "node-2")))
         .containsExactly("node-0", "node-10", "node-2");
   }
+
+  @Test
+  void aNodeAskingToBeACandidateIsNoneWhileOfflineAndIsOneAgainOnceOnline() {
+    var offline = List.of(normal("a"), new Member("b", true, true, true));
+    assertThat(CandidateSelection.select("a", offline, 1, false, List.of("a", "b"))).containsExactly("a");
+    var online = List.of(normal("a"), new Member("b", true, true, false));
+    assertThat(CandidateSelection.select("a", online, 1, false, List.of("a"))).containsExactly("a", "b");
+  }
+
+  @Test
+  void aNodeBackOnlineIsAutoPromotedAgainWhenThePoolNeedsIt() {
+    var offline = List.of(normal("a"), new Member("b", false, true, true), normal("c"));
+    List<String> without = CandidateSelection.select("a", offline, 3, true, List.of("a", "b", "c"));
+    assertThat(without).containsExactly("a", "c");
+    var online = List.of(normal("a"), normal("b"), normal("c"));
+    assertThat(CandidateSelection.select("a", online, 3, true, without)).containsExactly("a", "b", "c");
+  }
 }

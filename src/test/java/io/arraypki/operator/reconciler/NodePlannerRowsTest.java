@@ -62,6 +62,20 @@ class NodePlannerRowsTest {
   }
 
   @Test
+  void aPinMismatchWarningNamesBothFingerprints() {
+    ArrayNode node = node("b");
+    String pin = "SHA256:" + "00:".repeat(31) + "00";
+    node.getSpec().trustedCAFingerprint = pin;
+    NodePlan plan = NodePlanner.plan(observe(node, view(array("a", List.of("a"))), Optional.empty(), Optional.empty(),
+        Optional.empty()), NOW);
+
+    assertThat(plan.leaves()).isEmpty();
+    assertThat(condition(plan.status(), NodeStatusBuilder.TRUST_VERIFIED).getStatus()).isEqualTo("False");
+    assertThat(plan.announcements()).singleElement().isInstanceOfSatisfying(NodeAnnouncement.Warning.class, w ->
+        assertThat(w.message()).contains(pin).contains(Fingerprints.fingerprint(ca.certificate())));
+  }
+
+  @Test
   void aNodeThatLeavesItsArrayBecomesStandaloneWithANewCaAndAPeerCertificateSignedByIt() {
     ArrayNode node = node("b");
     node.getSpec().array = "";
@@ -183,6 +197,36 @@ class NodePlannerRowsTest {
     assertThat(primary.status().role).isEqualTo(NodeRole.Primary);
     assertThat(names(role(primary), "secrets")).containsExactlyInAnyOrder(Names.peerSecret("a"),
         Names.clientSecret("a"), Names.caSecret("sgd"));
+  }
+
+  @Test
+  void aNodeThatLeftKeepsARoleForItsOwnPeerSecretAndStandaloneCaAndNoLongerForTheArraysTrust() {
+    ArrayNode node = node("b");
+    node.getSpec().array = "";
+    node.getSpec().serviceAccountName = "b-sa";
+    NodePlan plan = NodePlanner.plan(new NodeObservation(node, null, Optional.empty(), Optional.empty(),
+        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()), NOW);
+
+    assertThat(names(role(plan), "secrets")).containsExactlyInAnyOrder(Names.peerSecret("b"),
+        Names.standaloneCaSecret("b"));
+    assertThat(names(role(plan), "configmaps")).isEmpty();
+  }
+
+  @org.junit.jupiter.api.Disabled("bug: DESIGN.md 4 says each candidate gets an SSH key pair when sshKeys.enabled;"
+      + " NodePlanner.member skips it for keyProvider External (`!external`), so that candidate is missing from"
+      + " authorized_keys")
+  @Test
+  void withSshKeysACandidateThatKeepsItsOwnTlsKeyStillGetsAnSshKeySecret() {
+    ClusterArray array = array("a", List.of("a", "b"));
+    array.getSpec().sshKeys = new io.arraypki.operator.api.SshKeysSpec();
+    array.getSpec().sshKeys.enabled = true;
+    ArrayNode node = node("b");
+    node.getSpec().keyProvider = io.arraypki.operator.api.KeyProvider.External;
+    NodePlan plan = NodePlanner.plan(observe(node, view(array), Optional.empty(), Optional.empty(), Optional.empty()),
+        NOW);
+
+    assertThat(plan.status().role).isEqualTo(NodeRole.Candidate);
+    assertThat(plan.create()).extracting(s -> s.getMetadata().getName()).containsExactly(Names.sshSecret("b"));
   }
 
   @Test
