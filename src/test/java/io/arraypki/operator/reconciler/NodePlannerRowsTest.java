@@ -272,6 +272,33 @@ class NodePlannerRowsTest {
   }
 
   @Test
+  void publishingTrustPutsOldAndNewCaInAMembersSecretWithoutReissuingItsCertificate() {
+    ClusterArray array = array("a", List.of("a"));
+    IssuingView old = view(array);
+    NodePlan first = NodePlanner.plan(observe(node("b"), old, Optional.empty(), Optional.empty(), Optional.empty()),
+        NOW);
+    Secret held = secret(first, Names.peerSecret("b")).orElseThrow();
+    X509Certificate before = LeafSecrets.leaf(held).orElseThrow();
+
+    CertificateAuthority next = Pki.ca("sgd g2");
+    IssuingView publishing = new IssuingView("sgd", array, old.settings(), ca, 1,
+        Pem.encode(ca.certificate(), next.certificate()), 2, List.of(), KeystorePasswords.NONE, null, null);
+    ArrayNode after = node("b");
+    after.setStatus(first.status());
+    NodePlan plan = NodePlanner.plan(observe(after, publishing, Optional.of(held), Optional.empty(), Optional.empty()),
+        NOW.plusSeconds(60));
+
+    Secret written = secret(plan, Names.peerSecret("b")).orElseThrow();
+    assertThat(plan.leaves()).singleElement().satisfies(l -> assertThat(l.writes()).isTrue());
+    assertThat(LeafSecrets.leaf(written).orElseThrow().getSerialNumber()).isEqualTo(before.getSerialNumber());
+    assertThat(SecretData.text(written, SecretData.CA_CRT).orElseThrow())
+        .contains(Pem.encode(ca.certificate()).trim(), Pem.encode(next.certificate()).trim());
+    assertThat(written.getMetadata().getAnnotations())
+        .containsEntry(io.arraypki.operator.k8s.Labels.SIGNED_BY_GENERATION, "1")
+        .containsEntry(io.arraypki.operator.k8s.Labels.TRUST_GENERATION, "2");
+  }
+
+  @Test
   void aHeldCertificateTheArraysCrlListsIsReissued() {
     ClusterArray array = array("a", List.of("a"));
     IssuingView view = view(array);
