@@ -372,6 +372,28 @@ class ArrayPlannerRowsTest {
     assertThat(condition(plan.status(), ClusterArrayReconciler.DEGRADED).getReason()).isEqualTo("PrimaryOffline");
   }
 
+  @Test
+  void theSigningPrimaryGoingOfflineDegradesTheArrayAndRevokesNothingOfTheOtherMembers() {
+    ClusterArray array = array("a");
+    Secret gen1 = generation(array, 1, ca);
+    array.setStatus(settled(gen1, List.of("a", "b")));
+    ArrayNode a = node("a");
+    a.getSpec().offline = true;
+    Secret bPeer = leaf(array, "b", Labels.COMPONENT_PEER);
+    Secret bClient = leaf(array, "b", Labels.COMPONENT_CLIENT);
+    Secret cPeer = leaf(array, "c", Labels.COMPONENT_PEER);
+    ArrayObservation seen = observe(array, facts(List.of(a, node("b"), node("c")), Map.of(1L, gen1),
+        List.of(bPeer, bClient, cPeer)), live(a));
+
+    ArrayPlanner.Rotation rotation = ArrayPlanner.rotation(seen, NOW);
+    assertThat(rotation.create()).isEmpty();
+    ArrayPlan plan = ArrayPlanner.plan(seen, rotation, NOW);
+
+    assertThat(plan.deletions()).doesNotContain(bPeer, bClient, cPeer);
+    assertThat(plan.status().ca.generation).isEqualTo(1L);
+    assertThat(condition(plan.status(), ClusterArrayReconciler.DEGRADED).getReason()).isEqualTo("PrimaryOffline");
+  }
+
   // ---- section 3: new primary; section 6: rotation in the array plan ----
 
   @Test
