@@ -137,9 +137,9 @@ class CsrBookkeepingTest {
     X509Certificate signed = signed("lost", "lost-write", null);
     awaitNodeHolds("lost-1", signed);
     scenario.client().secrets().inNamespace(scenario.ns()).withName("lost-1-peer-tls").delete();
-    Waits.converge().untilAsserted(() -> assertThat(io.arraypki.operator.k8s.Conditions.find(
-        Arrays.get(scenario.client(), scenario.ns(), "lost-1").getStatus().conditions, "CertificateIssued")
-        .orElseThrow().getReason()).isEqualTo("WaitingForCSR"));
+    // The Node goes to WaitingForCSR; a reconcile of the CSR may come before this test could see
+    // that (the deployed operator is quick), so only the outcome is checked: on the code before
+    // the fix the Secret never came back, and this failed below.
     scenario.client().certificates().v1().certificateSigningRequests().withName("lost-write-" + scenario.ns())
         .edit(csr -> {
           csr.getMetadata().setAnnotations(Map.of("example.com/touched", "yes"));
