@@ -48,6 +48,8 @@ public final class OperatorMain {
     Operator operator = create(client, Clock.systemUTC(), settings,
         o -> o.withMetrics(MicrometerMetrics.newMicrometerMetricsBuilder(metrics).notCollectingMetricsPerResource().build()));
     metrics.getPrometheusRegistry().register(new CertificateGauges(CertificateTimes.fromCaches(operator)));
+    metrics.getPrometheusRegistry().register(
+        new io.arraypki.operator.ops.MemberTrustGauges(CertificateTimes.membersBehindFromCaches(operator)));
     HealthServer health = HealthServer.start(settings.httpPort(), operator, metrics);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(operator, health)));
     LOG.info("crypto warmed up in {} ms", io.arraypki.operator.pki.WarmUp.run(Clock.systemUTC().instant()).toMillis());

@@ -19,6 +19,8 @@ public class ArrayNodeStatus {
   public CertificateStatus peerCertificate;
   public CertificateStatus clientCertificate;
   public JoinedArray joinedArray;
+  /** What the member confirmed it has loaded (only for a node with a serviceAccountName). */
+  public TrustConfirmationStatus trust;
   /** The {@code arraypki.io/renew} value acted on last. */
   public String lastHandledRenewal;
   /** Ready, Joined, TrustVerified, CertificateIssued. */

@@ -32,4 +32,17 @@ public class RotationSpec {
       value = "duration(self) <= duration('8760h')",
       message = "must be a duration of at most 8760h")
   public String overlap;
+
+  @JsonPropertyDescription(
+      "How long a rotation waits for a member that confirms what it has loaded (its Lease <node>-trust, "
+          + "written by the member library or the confirm-trust sidecar) before it goes on without it, with a "
+          + "Warning Event that names it. Default 3m: about twice the longest delivery of a changed Secret "
+          + "into a pod measured with kubelet defaults (85 s). A member behind for longer than this outside a "
+          + "rotation makes the array's MembersCurrent condition False.")
+  @Default("3m")
+  @Pattern(Validation.DURATION)
+  @ValidationRule(
+      value = "duration(self) <= duration('24h')",
+      message = "must be a duration of at most 24h")
+  public String confirmationTimeout;
 }

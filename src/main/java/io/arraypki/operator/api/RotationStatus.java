@@ -13,6 +13,15 @@ public class RotationStatus {
   public Integer resigned;
   public Integer total;
   public String startedAt;
-  /** When the current phase may end (trust propagation wait, overlap). */
+  /** When the current phase may end at the latest (trust propagation wait, confirmation timeout, overlap). */
   public String phaseEndsAt;
+  /**
+   * When the current phase's wait began: every member's Secret held the new CA (PublishingTrust),
+   * or every member's Secret held its re-signed certificate (Retiring).
+   */
+  public String waitingSince;
+  /** The members (at most ten, by name) whose confirmation the current phase still waits for. */
+  public java.util.List<String> waitingFor;
+  /** How many members the current phase still waits for (waitingFor lists at most ten). */
+  public Integer waitingForCount;
 }

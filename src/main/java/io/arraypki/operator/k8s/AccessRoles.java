@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * Per-node access: a Role and RoleBinding that let the node's ServiceAccount {@code get} exactly
- * the Secrets it holds (by name) and its array's trust ConfigMap. Nothing else: no list, no watch.
+ * the Secrets it holds (by name) and its array's trust ConfigMap, and write its own trust Lease
+ * (its confirmations; no other member's). Nothing else: no list, no watch, no create.
  */
 public final class AccessRoles {
   private AccessRoles() {}
@@ -22,7 +23,8 @@ public final class AccessRoles {
     return node + "-arraypki-reader";
   }
 
-  public static Role role(HasMetadata node, String array, List<String> secrets, List<String> configMaps) {
+  public static Role role(HasMetadata node, String array, List<String> secrets, List<String> configMaps,
+      List<String> leases) {
     String nodeName = node.getMetadata().getName();
     List<PolicyRule> rules = new ArrayList<>();
     if (!secrets.isEmpty()) {
@@ -32,6 +34,10 @@ public final class AccessRoles {
     if (!configMaps.isEmpty()) {
       rules.add(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps").withVerbs("get")
           .withResourceNames(configMaps).build());
+    }
+    if (!leases.isEmpty()) {
+      rules.add(new PolicyRuleBuilder().withApiGroups("coordination.k8s.io").withResources("leases")
+          .withVerbs("get", "update", "patch").withResourceNames(leases).build());
     }
     return new RoleBuilder()
         .withMetadata(ManagedObjects.metadata(name(nodeName), node, array, nodeName, Labels.COMPONENT_ACCESS,

@@ -21,6 +21,7 @@ public final class Labels {
   public static final String COMPONENT_TRUST = "trust";
   public static final String COMPONENT_LEDGER = "revocation-ledger";
   public static final String COMPONENT_ACCESS = "access";
+  public static final String COMPONENT_TRUST_LEASE = "trust-confirmation";
 
   /** On a CA Secret: its generation. */
   public static final String CA_GENERATION = "arraypki.io/ca-generation";

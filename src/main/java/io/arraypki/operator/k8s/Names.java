@@ -42,4 +42,9 @@ public final class Names {
   public static String serviceSecret(String array) {
     return array + "-service-tls";
   }
+
+  /** The Lease on which a member confirms what it has loaded (DESIGN.md section 6). */
+  public static String trustLease(String node) {
+    return node + "-trust";
+  }
 }

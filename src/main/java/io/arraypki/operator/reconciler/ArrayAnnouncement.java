@@ -88,7 +88,8 @@ sealed interface ArrayAnnouncement {
 
     @Override
     public Optional<Event> event() {
-      return Optional.of(Event.normal(kind.name(), message));
+      return Optional.of(kind == RotationPlanner.StepKind.ConfirmationTimedOut
+          ? Event.warning(kind.name(), message) : Event.normal(kind.name(), message));
     }
   }
 

@@ -9,6 +9,8 @@ import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.arraypki.operator.k8s.TrustLeases;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +28,8 @@ record ArrayFacts(
     List<Secret> issued,
     List<Secret> participants,
     Optional<Secret> service,
-    Optional<Secret> alias) {
+    Optional<Secret> alias,
+    Map<String, TrustLeases.Confirmation> confirmations) {
 
   static ArrayFacts read(ClusterArray array, Context<ClusterArray> context) {
     String name = array.getMetadata().getName();
@@ -64,7 +67,24 @@ record ArrayFacts(
         .filter(s -> Labels.COMPONENT_CA.equals(EventSources.label(s, Labels.COMPONENT))
             && s.getMetadata().getName().equals(Names.caSecret(name)))
         .findFirst();
-    return new ArrayFacts(members, membersByName, generations, issued, List.copyOf(participants), service, alias);
+    // What members confirmed they have loaded, by node: only members that name a ServiceAccount
+    // have a Lease they can write.
+    Map<String, TrustLeases.Confirmation> confirmations = new java.util.HashMap<>();
+    EventSources.ofArray(context, Lease.class, EventSources.LEASES, namespace, name)
+        .filter(l -> Labels.COMPONENT_TRUST_LEASE.equals(EventSources.label(l, Labels.COMPONENT)))
+        .forEach(l -> {
+          String node = EventSources.label(l, Labels.NODE);
+          if (node != null && membersByName.containsKey(node)) {
+            TrustLeases.confirmation(l).ifPresent(c -> confirmations.put(node, c));
+          }
+        });
+    return new ArrayFacts(members, membersByName, generations, issued, List.copyOf(participants), service, alias,
+        Map.copyOf(confirmations));
+  }
+
+  /** What the member {@code node} last confirmed on its trust Lease, if it ever did. */
+  Optional<TrustLeases.Confirmation> confirmation(String node) {
+    return node == null ? Optional.empty() : Optional.ofNullable(confirmations.get(node));
   }
 
   /** Offline nodes hold no material at all. */

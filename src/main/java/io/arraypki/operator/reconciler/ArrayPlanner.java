@@ -11,7 +11,9 @@ import io.arraypki.operator.api.HandledRenewals;
 import io.arraypki.operator.api.RotationPhase;
 import io.arraypki.operator.api.RotationReason;
 import io.arraypki.operator.api.RotationStatus;
+import io.arraypki.operator.api.TrustState;
 import io.arraypki.operator.api.TrustedCa;
+import io.arraypki.operator.pki.GoDuration;
 import io.arraypki.operator.api.VerifyProblem;
 import io.arraypki.operator.api.VerifyProblemKind;
 import io.arraypki.operator.k8s.CaSecrets;
@@ -23,6 +25,7 @@ import io.arraypki.operator.k8s.Revocations;
 import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.k8s.SshSecrets;
 import io.arraypki.operator.k8s.TrustConfigMaps;
+import io.arraypki.operator.k8s.TrustLeases;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.arraypki.operator.pki.ExternalIssuer;
 import io.arraypki.operator.pki.Fingerprints;
@@ -62,6 +65,9 @@ final class ArrayPlanner {
   static final String VERIFIED = ClusterArrayReconciler.VERIFIED;
   static final String LEDGER_CORRUPT = ClusterArrayReconciler.LEDGER_CORRUPT;
   static final Duration ISSUER_RECHECK = ClusterArrayReconciler.ISSUER_RECHECK;
+  static final String MEMBERS_CURRENT = ClusterArrayReconciler.MEMBERS_CURRENT;
+  /** status.rotation.waitingFor names at most this many members (waitingForCount counts them all). */
+  static final int WAITING_FOR_LISTED = 10;
 
   private ArrayPlanner() {}
 
@@ -388,7 +394,44 @@ final class ArrayPlanner {
         // the last member's new leaf reaches its pod up to trustPropagationDelay after the write:
         // until then its peers must still trust the old CA, whatever a shorter overlap says
         max(settings.overlap(), settings.trustPropagationDelay()),
+        confirmations(facts, phase, generations, active),
+        settings.confirmationTimeout(),
         now);
+  }
+
+  /**
+   * Who of the participants confirms on a trust Lease, and what they have not confirmed yet:
+   * trusting the pending CA (PublishingTrust), serving the certificate their Secret holds now,
+   * signed by the signing CA (Resigning, Retiring). The service certificate never confirms.
+   */
+  static RotationPlanner.Confirmations confirmations(ArrayFacts facts, RotationPlanner.Phase phase,
+      Map<Long, Secret> generations, long active) {
+    String pendingDigest = phase.phase() == RotationPhase.PublishingTrust && phase.toGeneration() != null
+        && generations.containsKey(phase.toGeneration())
+        ? Fingerprints.digest(CaSecrets.read(generations.get(phase.toGeneration())).root()) : null;
+    List<String> notTrusting = new ArrayList<>();
+    List<String> notServing = new ArrayList<>();
+    boolean anySilent = false;
+    for (Secret participant : facts.participants()) {
+      String node = EventSources.label(participant, Labels.NODE);
+      Optional<TrustLeases.Confirmation> confirmed = Labels.COMPONENT_PEER.equals(
+          EventSources.label(participant, Labels.COMPONENT)) ? facts.confirmation(node) : Optional.empty();
+      if (confirmed.isEmpty()) {
+        anySilent = true;
+        continue;
+      }
+      if (pendingDigest != null && !confirmed.get().trusts(pendingDigest)) {
+        notTrusting.add(node);
+      }
+      boolean servesActive = ArrayFacts.signedBy(participant) == active && LeafSecrets.leaf(participant)
+          .map(leaf -> confirmed.get().serves(leaf.getSerialNumber())).orElse(false);
+      if (!servesActive) {
+        notServing.add(node);
+      }
+    }
+    notTrusting.sort(null);
+    notServing.sort(null);
+    return new RotationPlanner.Confirmations(List.copyOf(notTrusting), List.copyOf(notServing), anySilent);
   }
 
   /** The generations that sign a leaf issued now: members' peer and client certificates, the service's. */
@@ -429,7 +472,7 @@ final class ArrayPlanner {
       return RotationPlanner.Phase.IDLE;
     }
     return new RotationPlanner.Phase(rotation.phase, rotation.reason, rotation.toGeneration,
-        parse(rotation.startedAt), parse(rotation.phaseEndsAt), null);
+        parse(rotation.startedAt), parse(rotation.phaseEndsAt), null, parse(rotation.waitingSince));
   }
 
   private static Instant parse(String timestamp) {
@@ -460,10 +503,17 @@ final class ArrayPlanner {
       rotation.startedAt = phase.startedAt() == null ? null : Conditions.timestamp(phase.startedAt());
       rotation.phaseEndsAt = phase.phaseEndsAt() == null ? null : Conditions.timestamp(phase.phaseEndsAt());
       rotation.total = facts.participants().size();
+      rotation.waitingSince = phase.waitingSince() == null ? null : Conditions.timestamp(phase.waitingSince());
+      rotation.waitingFor = plan.waitingFor().isEmpty() ? null : plan.waitingFor().stream().limit(WAITING_FOR_LISTED)
+          .toList();
+      rotation.waitingForCount = plan.waitingFor().isEmpty() ? null : plan.waitingFor().size();
       rotation.resigned = phase.phase() == RotationPhase.PublishingTrust ? 0
           : (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == plan.active()).count();
     } else {
       rotation.phaseEndsAt = null;
+      rotation.waitingSince = null;
+      rotation.waitingFor = null;
+      rotation.waitingForCount = null;
     }
     status.rotation = rotation;
     if (status.lastHandledRenewal == null) {
@@ -532,8 +582,8 @@ final class ArrayPlanner {
 
   /**
    * The ledger with everything that must be on the CRL now: what it held, certificates of unentitled Secrets,
-   * and certificates members superseded by renewal once {@code trustPropagationDelay} has passed
-   * since they were replaced (a kubelet delivers the replacement to the member's pod up to about
+   * and certificates members superseded by renewal once their member confirmed it serves the
+   * replacement, or else once {@code trustPropagationDelay} has passed since they were replaced (a kubelet delivers the replacement to the member's pod up to about
    * 90 s after the write; revoking at once would have its peers refuse the certificate it still
    * presents until then); expired entries dropped. The earliest deferred revocation is added to
    * {@code wakeAt}.
@@ -559,7 +609,7 @@ final class ArrayPlanner {
         if (!superseded.notAfter().isAfter(now) || ledger.containsKey(superseded.serial())) {
           continue;
         }
-        if (due.isAfter(now)) {
+        if (due.isAfter(now) && !confirmedReplaced(facts, node, secret, superseded.serial())) {
           wakeAt.add(due);
         } else {
           ledger.put(superseded.serial(), superseded);
@@ -567,6 +617,18 @@ final class ArrayPlanner {
       }
     }
     return new ArrayList<>(ledger.values());
+  }
+
+  /**
+   * Whether the member confirmed it serves the certificate {@code secret} holds now and no longer
+   * the superseded one: then nobody is shown the superseded certificate any more, and revoking
+   * it need not wait for the propagation delay.
+   */
+  private static boolean confirmedReplaced(ArrayFacts facts, String node, Secret secret, BigInteger superseded) {
+    return facts.confirmation(node)
+        .filter(c -> !c.serves(superseded))
+        .filter(c -> LeafSecrets.leaf(secret).map(leaf -> c.serves(leaf.getSerialNumber())).orElse(false))
+        .isPresent();
   }
 
   private static HandledRenewals handledRenewals(ClusterArray array, ClusterArrayStatus status, ArrayFacts facts) {
@@ -583,6 +645,48 @@ final class ArrayPlanner {
     var spec = node.getSpec();
     return new CandidateSelection.Member(node.getMetadata().getName(), Boolean.TRUE.equals(spec.masterCandidate),
         spec.masterCapable == null || spec.masterCapable, Boolean.TRUE.equals(spec.offline));
+  }
+
+  /**
+   * MembersCurrent: False while a member that confirms has not confirmed what its Secret holds
+   * for longer than confirmationTimeout (its node's trust state is Stale): a member that stopped
+   * reloading its files is a problem whether or not a rotation waits for it.
+   */
+  private static void membersCurrent(ArrayObservation seen, ClusterArrayStatus status, Long generation, Instant now) {
+    List<String> stale = new ArrayList<>();
+    int confirming = 0;
+    int current = 0;
+    for (ArrayNode member : seen.facts().members()) {
+      var trust = member.getStatus() == null ? null : member.getStatus().trust;
+      if (trust == null || trust.state == null || trust.state == TrustState.Unconfirmed) {
+        continue;
+      }
+      confirming++;
+      if (trust.state == TrustState.Current) {
+        current++;
+      } else if (trust.state == TrustState.Stale) {
+        stale.add(member.getMetadata().getName());
+      }
+    }
+    stale.sort(null);
+    String reason;
+    String message;
+    if (!stale.isEmpty()) {
+      reason = "MembersStale";
+      message = stale.size() + " member(s) have not confirmed the bundle and certificate their Secrets hold for over "
+          + GoDuration.format(seen.settings().confirmationTimeout()) + ": "
+          + String.join(", ", stale.stream().limit(WAITING_FOR_LISTED).toList())
+          + (stale.size() > WAITING_FOR_LISTED ? " and " + (stale.size() - WAITING_FOR_LISTED) + " more" : "");
+    } else if (confirming == 0) {
+      reason = "NoConfirmingMembers";
+      message = "no member confirms what it has loaded (a Node with a serviceAccountName whose daemon uses the member"
+          + " library or the confirm-trust sidecar does): rotations wait for trustPropagationDelay";
+    } else {
+      reason = "MembersCurrent";
+      message = current + " of " + confirming + " confirming members have loaded what their Secrets hold";
+    }
+    status.conditions = Conditions.set(status.conditions, MEMBERS_CURRENT, stale.isEmpty(), reason, message,
+        generation, now);
   }
 
   static CaStatus caStatus(String array, long generation, X509Certificate certificate) {
@@ -673,6 +777,8 @@ final class ArrayPlanner {
       message = revokedInUse + " certificate(s) members hold now are on the array's CRL; they are being reissued";
     }
     status.conditions = Conditions.set(status.conditions, READY, ready, reason, message, generation, now);
+
+    membersCurrent(seen, status, generation, now);
 
     status.conditions = Conditions.set(status.conditions, VERIFIED, problems.isEmpty(),
         problems.isEmpty() ? "Verified" : "ProblemsFound",

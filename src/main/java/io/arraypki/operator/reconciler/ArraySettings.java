@@ -38,7 +38,8 @@ public record ArraySettings(
     boolean autoPromote,
     boolean sshKeys,
     Duration trustPropagationDelay,
-    Duration overlap) {
+    Duration overlap,
+    Duration confirmationTimeout) {
 
   /** A certificate lifetime and how long before its end it is renewed. */
   public record Validity(Duration duration, Duration renewBefore) {}
@@ -71,7 +72,8 @@ public record ArraySettings(
         spec.candidates == null || spec.candidates.autoPromote == null || spec.candidates.autoPromote,
         spec.sshKeys != null && Boolean.TRUE.equals(spec.sshKeys.enabled),
         duration(rotation.trustPropagationDelay, "2m"),
-        duration(rotation.overlap, "1h"));
+        duration(rotation.overlap, "1h"),
+        duration(rotation.confirmationTimeout, "3m"));
   }
 
   public CaSubject caSubject(String array, long generation) {

@@ -107,6 +107,41 @@ public final class CertificateTimes {
     };
   }
 
+  /**
+   * Per array (namespace/array), how many members that confirm on a trust Lease have not loaded
+   * what their Secrets hold (trust state Loading or Stale), from the Node controller's cache;
+   * arrays whose members are all current (or never confirm) have 0.
+   */
+  public static Supplier<Map<String, Long>> membersBehindFromCaches(Operator operator) {
+    return () -> {
+      Optional<Controller<ArrayNode>> nodes = controller(operator, ArrayNode.class);
+      if (nodes.isEmpty()) {
+        return Map.of();
+      }
+      try {
+        return membersBehind(nodes.get().getEventSourceManager().getControllerEventSource().list().toList());
+      } catch (RuntimeException notStarted) {
+        return Map.of();
+      }
+    };
+  }
+
+  /** {@link #membersBehindFromCaches} over these nodes. */
+  public static Map<String, Long> membersBehind(Collection<ArrayNode> nodes) {
+    Map<String, Long> behind = new java.util.TreeMap<>();
+    for (ArrayNode node : nodes) {
+      if (node.getSpec() == null || node.getSpec().array == null || node.getSpec().array.isEmpty()
+          || node.getStatus() == null || node.getStatus().trust == null) {
+        continue;
+      }
+      var state = node.getStatus().trust.state;
+      boolean isBehind = state == io.arraypki.operator.api.TrustState.Loading
+          || state == io.arraypki.operator.api.TrustState.Stale;
+      behind.merge(node.getMetadata().getNamespace() + "/" + node.getSpec().array, isBehind ? 1L : 0L, Long::sum);
+    }
+    return behind;
+  }
+
   @SuppressWarnings("unchecked")
   private static <P extends io.fabric8.kubernetes.api.model.HasMetadata> Optional<Controller<P>> controller(
       Operator operator, Class<P> kind) {

@@ -9,6 +9,7 @@ import io.arraypki.operator.k8s.EventRecorder;
 import io.arraypki.operator.k8s.Labels;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -45,6 +46,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   static final String ROTATING = "Rotating";
   static final String VERIFIED = "Verified";
   static final String LEDGER_CORRUPT = "RevocationLedgerCorrupt";
+  static final String MEMBERS_CURRENT = "MembersCurrent";
   static final Duration ISSUER_RECHECK = Duration.ofSeconds(30);
 
   private final Clock clock;
@@ -73,7 +75,14 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         .withName(EventSources.CANDIDATE_MAPS)
         .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
         .build();
+    // A member's confirmation can end a rotation's wait.
+    var leases = InformerEventSourceConfiguration.from(Lease.class, ClusterArray.class)
+        .withName(EventSources.LEASES)
+        .withLabelSelector(Labels.MANAGED_SELECTOR)
+        .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
+        .build();
     return List.of(
+        new InformerEventSource<>(leases, context),
         new InformerEventSource<>(nodes, context),
         new InformerEventSource<>(secrets, context),
         new InformerEventSource<>(configMaps, context),

@@ -19,6 +19,8 @@ final class EventSources {
   static final String CANDIDATE_MAPS = "candidatemaps";
   static final String ROLES = "roles";
   static final String ROLE_BINDINGS = "rolebindings";
+  /** The members' trust Leases (their confirmations). */
+  static final String LEASES = "leases";
   /** The user's Opaque Secrets (keystore passwords), apart from the managed ones. */
   static final String PASSWORD_SECRETS = "passwordsecrets";
 

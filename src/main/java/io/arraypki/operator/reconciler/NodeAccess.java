@@ -7,6 +7,8 @@ import io.arraypki.operator.api.NodeRole;
 import io.arraypki.operator.k8s.AccessRoles;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.ObjectWriter;
+import io.arraypki.operator.k8s.TrustLeases;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
@@ -17,7 +19,8 @@ import java.util.Optional;
 /**
  * Keeps a node's ServiceAccount able to read exactly what the node holds now: its peer Secret;
  * as a candidate its client certificate (and SSH keys); as primary the array's CA; when serving,
- * the service certificate; and the trust ConfigMap. A role change changes the Role at once.
+ * the service certificate; and the trust ConfigMap; and write its trust Lease (kept here too:
+ * it exists exactly while the node names a ServiceAccount). A role change changes the Role at once.
  */
 final class NodeAccess {
   private NodeAccess() {}
@@ -37,13 +40,14 @@ final class NodeAccess {
 
   /** Pure: from the status the node is to have. */
   static Plan plan(ArrayNode node, ArrayNodeStatus status, Optional<ClusterArray> owner, Optional<Role> currentRole,
-      Optional<RoleBinding> currentBinding) {
+      Optional<RoleBinding> currentBinding, Optional<Lease> currentLease) {
     String name = node.getMetadata().getName();
     String account = node.getSpec().serviceAccountName;
     if (account == null || account.isEmpty()) {
       List<HasMetadata> delete = new ArrayList<>();
       currentBinding.ifPresent(delete::add);
       currentRole.ifPresent(delete::add);
+      currentLease.ifPresent(delete::add); // no ServiceAccount, no confirmations to keep
       return new Plan(List.of(), delete);
     }
     String array = node.getSpec().array == null ? "" : node.getSpec().array;
@@ -73,7 +77,9 @@ final class NodeAccess {
     if (!array.isEmpty() && role != NodeRole.Pending && role != NodeRole.Standalone) {
       configMaps.add(Names.trustConfigMap(array));
     }
-    return new Plan(List.of(new Apply<>(AccessRoles.role(node, array, secrets, configMaps), currentRole),
-        new Apply<>(AccessRoles.binding(node, array, account), currentBinding)), List.of());
+    return new Plan(List.of(new Apply<>(AccessRoles.role(node, array, secrets, configMaps,
+        List.of(Names.trustLease(name))), currentRole),
+        new Apply<>(AccessRoles.binding(node, array, account), currentBinding),
+        new Apply<>(TrustLeases.desired(node, array), currentLease)), List.of());
   }
 }

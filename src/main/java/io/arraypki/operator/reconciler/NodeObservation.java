@@ -6,6 +6,7 @@ import io.arraypki.operator.k8s.AccessRoles;
 import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.Names;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -31,7 +32,8 @@ record NodeObservation(
     Optional<Secret> sshSecret,
     Optional<Secret> standaloneCaSecret,
     Optional<Role> role,
-    Optional<RoleBinding> binding) {
+    Optional<RoleBinding> binding,
+    Optional<Lease> trustLease) {
 
   static NodeObservation read(ArrayNode node, Context<ArrayNode> context) {
     String namespace = node.getMetadata().getNamespace();
@@ -50,7 +52,8 @@ record NodeObservation(
         secret(context, namespace, Names.sshSecret(name)),
         secret(context, namespace, Names.standaloneCaSecret(name)),
         EventSources.get(context, Role.class, EventSources.ROLES, namespace, AccessRoles.name(name)),
-        EventSources.get(context, RoleBinding.class, EventSources.ROLE_BINDINGS, namespace, AccessRoles.name(name)));
+        EventSources.get(context, RoleBinding.class, EventSources.ROLE_BINDINGS, namespace, AccessRoles.name(name)),
+        EventSources.get(context, Lease.class, EventSources.LEASES, namespace, Names.trustLease(name)));
   }
 
   /** The user's password Secrets from their cache; a GET only for one the cache lacks. */

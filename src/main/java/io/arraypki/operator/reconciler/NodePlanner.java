@@ -10,7 +10,12 @@ import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.ManagedObjects;
 import io.arraypki.operator.k8s.NameTaken;
 import io.arraypki.operator.k8s.Names;
+import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.k8s.SshSecrets;
+import io.arraypki.operator.k8s.TrustLeases;
+import io.arraypki.operator.pki.GoDuration;
+import io.arraypki.operator.pki.Pem;
+import java.time.Duration;
 import io.arraypki.operator.pki.CaSubject;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.arraypki.operator.pki.CertificateIssuer;
@@ -46,6 +51,8 @@ final class NodePlanner {
     final List<Secret> create = new ArrayList<>();
     final List<HasMetadata> delete = new ArrayList<>();
     final List<NodeAnnouncement> announcements = new ArrayList<>();
+    /** The peer certificate the node is to hold (what its member should confirm). */
+    LeafIssuer.Planned peer;
     Instant wake;
 
     void wakeBy(Instant t) {
@@ -73,11 +80,43 @@ final class NodePlanner {
     } else if (pinAccepted(o, status, steps)) {
       member(o, status, steps, now);
     }
+    confirmation(o, status, steps, now);
     ArrayNodeStatus next = status.build();
-    NodeAccess.Plan access = NodeAccess.plan(node, next, o.owner(), o.role(), o.binding());
+    NodeAccess.Plan access = NodeAccess.plan(node, next, o.owner(), o.role(), o.binding(), o.trustLease());
     return new NodePlan(Optional.empty(), steps.createCa, List.copyOf(steps.leaves), List.copyOf(steps.create),
         List.copyOf(steps.delete), access, List.copyOf(steps.announcements), next,
         StatusPatches.changed(status.before(), next), Optional.ofNullable(steps.wake));
+  }
+
+  /**
+   * What the member confirmed on its trust Lease against the bundle and certificate it is to
+   * hold after this reconcile (only a node that names a ServiceAccount confirms: its Lease is
+   * writable by that account alone). Turning Stale is told once, as a Warning.
+   */
+  private static void confirmation(NodeObservation o, NodeStatusBuilder status, Steps steps, Instant now) {
+    String account = o.node().getSpec().serviceAccountName;
+    if (account == null || account.isEmpty() || steps.peer == null) {
+      status.trust(null);
+      return;
+    }
+    ConfirmationCheck.Expected expected = new ConfirmationCheck.Expected(
+        ConfirmationCheck.digests(Pem.certificates(SecretData.text(steps.peer.desired(), SecretData.CA_CRT)
+            .orElse(""), "ca.crt")),
+        steps.peer.result().certificate().getSerialNumber());
+    Duration timeout = o.owner().map(a -> ArraySettings.of(a.getSpec()).confirmationTimeout())
+        .orElse(ArraySettings.defaults().confirmationTimeout());
+    ArrayNodeStatus before = o.node().getStatus();
+    ConfirmationCheck.Outcome outcome = ConfirmationCheck.check(Names.trustLease(o.name()),
+        o.trustLease().flatMap(TrustLeases::confirmation), expected, before == null ? null : before.trust, timeout,
+        now);
+    status.trust(outcome.status());
+    outcome.wakeAt().ifPresent(steps::wakeBy);
+    if (outcome.turnedStale()) {
+      steps.announcements.add(new NodeAnnouncement.Warning(NodeStatusBuilder.Reason.TrustStale, "the member has not"
+          + " confirmed the bundle and certificate of its Secret since " + outcome.status().behindSince + " (over "
+          + GoDuration.format(timeout) + "): it last confirmed at " + outcome.status().confirmedAt + " from "
+          + outcome.status().confirmedBy + "; is it still reloading its files?"));
+    }
   }
 
   /** In its array: each certificate it is entitled to, signed by the signing CA. */
@@ -112,6 +151,9 @@ final class NodePlanner {
         continue;
       }
       steps.leaves.add(planned);
+      if (kind == NodeCertificate.PEER) {
+        steps.peer = planned;
+      }
       steps.announcements.add(new NodeAnnouncement.Leaf(kind, view.arrayName(), planned.result()));
       steps.wakeBy(planned.result().renewalTime());
       if (kind == NodeCertificate.PEER) {
@@ -172,6 +214,7 @@ final class NodePlanner {
     LeafIssuer.Planned peer = LeafIssuer.plan(view, new LeafIssuer.Target(node, name, Names.peerSecret(name),
         Labels.COMPONENT_PEER, view.peerProfile(node), o.peerSecret(), renewToken), now);
     steps.leaves.add(peer);
+    steps.peer = peer;
     status.holds(NodeCertificate.PEER, peer.result());
     status.issued(peer.result(), 1);
     steps.announcements.add(new NodeAnnouncement.Leaf(NodeCertificate.PEER, "", peer.result()));

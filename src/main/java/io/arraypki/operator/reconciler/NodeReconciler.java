@@ -9,6 +9,7 @@ import io.arraypki.operator.k8s.ObjectWriter;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
@@ -85,6 +86,13 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(NodeReconciler::nodeOfLabel)
         .build();
+    // The members' confirmations: a write to a trust Lease wakes its node (its status says what
+    // the member loaded); only the Leases the operator made.
+    var leases = InformerEventSourceConfiguration.from(Lease.class, ArrayNode.class)
+        .withName(EventSources.LEASES)
+        .withLabelSelector(Labels.MANAGED_SELECTOR)
+        .withSecondaryToPrimaryMapper(NodeReconciler::nodeOfLabel)
+        .build();
     var arraySource = new InformerEventSource<>(arrays, context);
     // The keystore passwords are the user's Secrets: cached apart from the managed ones (and
     // from those of any other manager too, Helm's say), only Opaque ones (the type they are
@@ -105,7 +113,8 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
         new InformerEventSource<>(secrets, context),
         new InformerEventSource<>(configMaps, context),
         new InformerEventSource<>(roles, context),
-        new InformerEventSource<>(bindings, context));
+        new InformerEventSource<>(bindings, context),
+        new InformerEventSource<>(leases, context));
   }
 
   private static Set<ResourceID> nodeOfLabel(HasMetadata object) {

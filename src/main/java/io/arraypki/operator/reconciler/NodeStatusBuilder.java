@@ -31,7 +31,7 @@ final class NodeStatusBuilder {
     Joined, Standalone,
     NoPin, PinMatched, OwnCA, FingerprintMismatch,
     Issued, Repaired, Offline, WaitingForRevocation, ArrayNotFound, WaitingForCA, WaitingForCSR,
-    KeystorePasswordMissing;
+    KeystorePasswordMissing, TrustStale;
 
     /** An IssuingView's waiting reason, typed. */
     static Reason waiting(String reason) {
@@ -113,6 +113,12 @@ final class NodeStatusBuilder {
     caFingerprint(ca);
     set(JOINED, false, Reason.Standalone, "not in an array: the node is the primary of an array of one");
     return set(TRUST_VERIFIED, true, Reason.OwnCA, "trusts its own CA " + status.caFingerprint);
+  }
+
+  /** What the member confirmed on its trust Lease; null when it confirms nothing. */
+  NodeStatusBuilder trust(io.arraypki.operator.api.TrustConfirmationStatus trust) {
+    status.trust = trust;
+    return this;
   }
 
   NodeStatusBuilder lastHandledRenewal(String token) {

@@ -49,12 +49,34 @@ public final class RotationPlanner {
       long highestGenerationSeen,
       Duration trustPropagationDelay,
       Duration overlap,
+      Confirmations confirmations,
+      Duration confirmationTimeout,
       Instant now) {}
+
+  /**
+   * What the members that confirm on their trust Leases have loaded (DESIGN.md section 6,
+   * "Confirmed propagation"), by name: those that do not yet trust the pending CA, those that do
+   * not yet serve their current certificate; and whether any member (or the service
+   * certificate) never confirms, so that only a timer can tell when it has its files.
+   */
+  public record Confirmations(List<String> notTrustingPending, List<String> notServingActive, boolean anySilent) {
+    /** Nobody confirms: every wait is the timer's. */
+    public static final Confirmations NONE = new Confirmations(List.of(), List.of(), true);
+  }
 
   /** The persisted rotation state (status.rotation). */
   public record Phase(RotationPhase phase, RotationReason reason, Long toGeneration, Instant startedAt,
-      Instant phaseEndsAt, String token) {
-    static final Phase IDLE = new Phase(RotationPhase.Idle, null, null, null, null, null);
+      Instant phaseEndsAt, String token, Instant waitingSince) {
+    static final Phase IDLE = new Phase(RotationPhase.Idle, null, null, null, null, null, null);
+
+    public Phase(RotationPhase phase, RotationReason reason, Long toGeneration, Instant startedAt, Instant phaseEndsAt,
+        String token) {
+      this(phase, reason, toGeneration, startedAt, phaseEndsAt, token, null);
+    }
+
+    Phase waiting(Instant since, Instant endsAt) {
+      return new Phase(phase, reason, toGeneration, startedAt, endsAt, token, since);
+    }
   }
 
   /** What to do: a CA generation to create, generations to delete, and the new state. */
@@ -67,7 +89,35 @@ public final class RotationPlanner {
       Phase phase,
       String handledCaToken,
       Optional<Instant> wakeAt,
-      List<Step> events) {}
+      List<Step> events,
+      List<String> waitingFor) {
+
+    Plan(Optional<NewGeneration> create, Set<Long> delete, long active, String activePrimary, List<Long> trusted,
+        Phase phase, String handledCaToken, Optional<Instant> wakeAt, List<Step> events) {
+      this(create, delete, active, activePrimary, trusted, phase, handledCaToken, wakeAt, events, List.of());
+    }
+  }
+
+  /**
+   * When a phase's wait is over: after {@code delay} (members that never confirm get the timer),
+   * and once every confirming member has confirmed, or {@code timeout} after the wait began
+   * (then those still silent are named), but never after {@code limit}.
+   */
+  record Gate(Instant endsAt, List<String> waiting, boolean open) {
+    static Gate of(Instant since, Duration delay, List<String> waiting, Duration timeout, Instant limit, Instant now) {
+      Instant delayEnds = since.plus(delay);
+      Instant confirmedEnds = waiting.isEmpty() ? since : since.plus(timeout);
+      Instant ends = delayEnds.isAfter(confirmedEnds) ? delayEnds : confirmedEnds;
+      if (limit != null && limit.isBefore(ends)) {
+        ends = limit;
+      }
+      return new Gate(ends, waiting, !now.isBefore(ends));
+    }
+
+    boolean timedOut() {
+      return open && !waiting.isEmpty();
+    }
+  }
 
   /** What a rotation step is, as its Event reason and metric label. */
   public enum StepKind {
@@ -75,7 +125,9 @@ public final class RotationPlanner {
     Resigning,
     Retiring,
     RotationComplete,
-    RotationAbandoned
+    RotationAbandoned,
+    /** Members that confirm did not within confirmationTimeout: the rotation went on without them (a Warning). */
+    ConfirmationTimedOut
   }
 
   /** A step of the rotation to announce. */
@@ -112,7 +164,8 @@ public final class RotationPlanner {
     return new Facts(f.active(), f.activePrimary(), List.copyOf(trusted), f.phase(), f.generations(),
         f.desiredPrimary(), f.primaryOk(), f.externalCa(), f.issuerChanged(), f.renewCaToken(), f.handledCaToken(),
         f.activeCaRenewalTime(), f.participants(), f.trustingPending(), f.onActive(), f.generationsWithLeaves(),
-        f.highestGenerationSeen(), f.trustPropagationDelay(), f.overlap(), f.now());
+        f.highestGenerationSeen(), f.trustPropagationDelay(), f.overlap(), f.confirmations(), f.confirmationTimeout(),
+        f.now());
   }
 
   /** Why a new CA generation is wanted now, if it is. */
@@ -190,19 +243,37 @@ public final class RotationPlanner {
     if (f.trustingPending() < f.participants()) {
       return keep(f, phase, Optional.empty());
     }
-    if (phase.phaseEndsAt() == null) {
-      Instant ends = f.now().plus(f.trustPropagationDelay());
-      Phase waiting = new Phase(RotationPhase.PublishingTrust, phase.reason(), pending, phase.startedAt(), ends,
-          phase.token());
-      if (!f.now().isBefore(ends)) {
-        return activate(f, waiting, pending, pendingPrimary);
-      }
-      return keep(f, waiting, Optional.of(ends));
+    // Every Secret holds the new CA: from now on the members load it. Those that confirm are
+    // waited for (up to the timeout), those that never do get the propagation delay.
+    Instant since = waitingSince(phase, f.trustPropagationDelay(), f.now());
+    Confirmations c = f.confirmations();
+    Gate gate = Gate.of(since, c.anySilent() ? f.trustPropagationDelay() : Duration.ZERO, c.notTrustingPending(),
+        f.confirmationTimeout(), null, f.now());
+    Phase waiting = phase.waiting(since, gate.endsAt());
+    if (!gate.open()) {
+      return keep(f, waiting, Optional.of(gate.endsAt()), gate.waiting());
     }
-    if (f.now().isBefore(phase.phaseEndsAt())) {
-      return keep(f, phase, Optional.of(phase.phaseEndsAt()));
+    Plan activated = activate(f, waiting, pending, pendingPrimary);
+    return gate.timedOut() ? withEventFirst(activated, timedOut(gate, "trust CA generation " + pending, f)) : activated;
+  }
+
+  /**
+   * When the current phase's wait began; for a status written before waits were recorded, from
+   * the end it recorded (the wait was then always {@code wait} long).
+   */
+  private static Instant waitingSince(Phase phase, Duration wait, Instant now) {
+    if (phase.waitingSince() != null) {
+      return phase.waitingSince();
     }
-    return activate(f, phase, pending, pendingPrimary);
+    return phase.phaseEndsAt() != null ? phase.phaseEndsAt().minus(wait) : now;
+  }
+
+  private static Step timedOut(Gate gate, String what, Facts f) {
+    List<String> named = gate.waiting().stream().limit(10).toList();
+    String more = gate.waiting().size() > named.size() ? " and " + (gate.waiting().size() - named.size()) + " more" : "";
+    return new Step(StepKind.ConfirmationTimedOut, gate.waiting().size() + " member(s) did not confirm that they "
+        + what + " within confirmationTimeout " + io.arraypki.operator.pki.GoDuration.format(f.confirmationTimeout())
+        + ": " + String.join(", ", named) + more + "; the rotation goes on without them");
   }
 
   private static Plan activate(Facts f, Phase phase, long pending, String pendingPrimary) {
@@ -210,7 +281,7 @@ public final class RotationPlanner {
         phase.token());
     return new Plan(Optional.empty(), Set.of(), pending, pendingPrimary, f.trusted(), resigning, f.handledCaToken(),
         Optional.empty(), List.of(new Step(StepKind.Resigning, "CA generation " + pending + " signs now; re-signing "
-            + f.participants() + " members")));
+            + f.participants() + " members")), List.of());
   }
 
   private static Plan resigning(Facts f, Phase phase, Optional<RotationReason> trigger) {
@@ -221,15 +292,29 @@ public final class RotationPlanner {
       }
     }
     if (f.onActive() < f.participants()) {
-      return keep(f, phase, Optional.empty());
+      return keep(f, phase, Optional.empty(), f.confirmations().notServingActive());
     }
-    Instant ends = f.now().plus(f.overlap());
-    Phase retiring = new Phase(RotationPhase.Retiring, phase.reason(), phase.toGeneration(), phase.startedAt(), ends,
-        phase.token());
+    Gate gate = retiringGate(f, f.now());
+    Phase retiring = new Phase(RotationPhase.Retiring, phase.reason(), phase.toGeneration(), phase.startedAt(),
+        gate.endsAt(), phase.token(), f.now());
+    boolean confirming = !f.confirmations().anySilent();
     return new Plan(Optional.empty(), Set.of(), f.active(), f.activePrimary(), f.trusted(), retiring,
-        f.handledCaToken(), Optional.of(ends),
+        f.handledCaToken(), Optional.of(gate.endsAt()),
         List.of(new Step(StepKind.Retiring, "every member is signed by CA generation " + f.active()
-            + "; the old CAs stay trusted until " + ends)));
+            + (confirming ? "; the old CAs stay trusted until every member confirms it serves its new certificate,"
+                + " at the latest until " + gate.endsAt() : "; the old CAs stay trusted until " + gate.endsAt()))),
+        gate.waiting());
+  }
+
+  /**
+   * Retiring waits for every confirming member to serve its certificate of the new CA (up to the
+   * confirmation timeout), and, when a member never confirms, for the whole overlap; never
+   * longer than the overlap.
+   */
+  private static Gate retiringGate(Facts f, Instant since) {
+    Confirmations c = f.confirmations();
+    return Gate.of(since, c.anySilent() ? f.overlap() : Duration.ZERO, c.notServingActive(), f.confirmationTimeout(),
+        since.plus(f.overlap()), f.now());
   }
 
   private static Plan retiring(Facts f, Phase phase, Optional<RotationReason> trigger) {
@@ -239,8 +324,10 @@ public final class RotationPlanner {
         return started;
       }
     }
-    if (f.now().isBefore(phase.phaseEndsAt())) {
-      return keep(f, phase, Optional.of(phase.phaseEndsAt()));
+    Gate gate = retiringGate(f, waitingSince(phase, f.overlap(), f.now()));
+    if (!gate.open()) {
+      return keep(f, phase.waiting(waitingSince(phase, f.overlap(), f.now()), gate.endsAt()),
+          Optional.of(gate.endsAt()), gate.waiting());
     }
     Set<Long> retired = new TreeSet<>(f.generations().keySet());
     retired.remove(f.active());
@@ -248,8 +335,10 @@ public final class RotationPlanner {
     List<Long> stillTrusted = f.trusted().stream()
         .filter(g -> g == f.active() || f.generationsWithLeaves().contains(g)).toList();
     Plan idle = idlePlan(f, stillTrusted, retired);
-    return withEvent(idle, new Step(StepKind.RotationComplete, "CA generation " + f.active()
+    Plan complete = withEvent(idle, new Step(StepKind.RotationComplete, "CA generation " + f.active()
         + " is the only trusted CA; retired generations " + retired));
+    return gate.timedOut()
+        ? withEventFirst(complete, timedOut(gate, "serve a certificate of CA generation " + f.active(), f)) : complete;
   }
 
   /**
@@ -291,8 +380,20 @@ public final class RotationPlanner {
   }
 
   private static Plan keep(Facts f, Phase phase, Optional<Instant> wakeAt) {
+    return keep(f, phase, wakeAt, List.of());
+  }
+
+  private static Plan keep(Facts f, Phase phase, Optional<Instant> wakeAt, List<String> waitingFor) {
     return new Plan(Optional.empty(), Set.of(), f.active(), f.activePrimary(), f.trusted(), phase,
-        f.handledCaToken(), wakeAt, List.of());
+        f.handledCaToken(), wakeAt, List.of(), waitingFor);
+  }
+
+  private static Plan withEventFirst(Plan p, Step first) {
+    List<Step> events = new ArrayList<>();
+    events.add(first);
+    events.addAll(p.events());
+    return new Plan(p.create(), p.delete(), p.active(), p.activePrimary(), p.trusted(), p.phase(),
+        p.handledCaToken(), p.wakeAt(), List.copyOf(events), p.waitingFor());
   }
 
   private static Plan idlePlan(Facts f, List<Long> trusted, Set<Long> delete) {

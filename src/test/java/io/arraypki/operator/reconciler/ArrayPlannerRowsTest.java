@@ -586,6 +586,11 @@ class ArrayPlannerRowsTest {
   }
 
   private static ArrayFacts facts(List<ArrayNode> members, Map<Long, Secret> generations, List<Secret> issued) {
+    return facts(members, generations, issued, Map.of());
+  }
+
+  private static ArrayFacts facts(List<ArrayNode> members, Map<Long, Secret> generations, List<Secret> issued,
+      Map<String, io.arraypki.operator.k8s.TrustLeases.Confirmation> confirmations) {
     Map<String, ArrayNode> byName = members.stream().collect(Collectors.toMap(m -> m.getMetadata().getName(), m -> m));
     List<Secret> participants = issued.stream()
         .filter(s -> Labels.COMPONENT_PEER.equals(EventSources.label(s, Labels.COMPONENT))
@@ -593,7 +598,7 @@ class ArrayPlannerRowsTest {
             && ArrayFacts.entitled(byName.get(EventSources.label(s, Labels.NODE))))
         .toList();
     return new ArrayFacts(members, byName, new java.util.TreeMap<>(generations), issued, participants,
-        Optional.empty(), Optional.empty());
+        Optional.empty(), Optional.empty(), confirmations);
   }
 
   private static CertificateAuthority ca(long generation) {

@@ -274,7 +274,7 @@ class ArrayPlannerTest {
             && byName.containsKey(EventSources.label(s, Labels.NODE)))
         .toList();
     return new ArrayFacts(members, byName, new java.util.TreeMap<>(generations), issued, participants,
-        Optional.empty(), Optional.empty());
+        Optional.empty(), Optional.empty(), Map.of());
   }
 
   private static CertificateAuthority ca(long generation, Instant notAfter) {

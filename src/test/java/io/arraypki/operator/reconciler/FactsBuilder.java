@@ -96,9 +96,23 @@ final class FactsBuilder {
     return this;
   }
 
+  private RotationPlanner.Confirmations confirmations = RotationPlanner.Confirmations.NONE;
+  private Duration overlap = Duration.ofHours(1);
+
+  FactsBuilder overlap(Duration v) {
+    overlap = v;
+    return this;
+  }
+
+  /** What the members that confirm have loaded (default: nobody confirms). */
+  FactsBuilder confirmations(RotationPlanner.Confirmations v) {
+    confirmations = v;
+    return this;
+  }
+
   RotationPlanner.Facts build() {
     return new RotationPlanner.Facts(active, activePrimary, trusted, phase, generations, desiredPrimary, primaryOk, false, false,
         renewCaToken, handledCaToken, caRenewalTime, participants, trustingPending, onActive, withLeaves, highestSeen,
-        Duration.ofSeconds(30), Duration.ofHours(1), now);
+        Duration.ofSeconds(30), overlap, confirmations, Duration.ofMinutes(3), now);
   }
 }

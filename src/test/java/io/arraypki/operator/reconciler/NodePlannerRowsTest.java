@@ -80,7 +80,8 @@ class NodePlannerRowsTest {
     ArrayNode node = node("b");
     node.getSpec().array = "";
     NodePlan plan = NodePlanner.plan(new NodeObservation(node, null, Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()), NOW);
+        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+        Optional.empty()), NOW);
 
     Secret standaloneCa = plan.createCa().orElseThrow();
     assertThat(standaloneCa.getMetadata().getName()).isEqualTo(Names.standaloneCaSecret("b"));
@@ -123,7 +124,8 @@ class NodePlannerRowsTest {
     ArrayNode node = node("b");
     node.getSpec().offline = true;
     NodePlan offline = NodePlanner.plan(new NodeObservation(node, null, Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()), NOW);
+        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+        Optional.empty()), NOW);
     assertThat(offline.status().role).isEqualTo(NodeRole.Offline);
 
     ArrayNode online = node("b");
@@ -161,7 +163,7 @@ class NodePlannerRowsTest {
   }
 
   @Test
-  void aNodeWithAServiceAccountGetsARoleLimitedToItsOwnSecretsAndTheTrustConfigMapByResourceNames() {
+  void aNodeWithAServiceAccountGetsARoleLimitedToItsOwnSecretsTheTrustConfigMapAndItsOwnTrustLeaseByResourceNames() {
     ArrayNode node = node("b");
     node.getSpec().serviceAccountName = "b-sa";
     ClusterArray array = array("a", List.of("a"));
@@ -169,10 +171,17 @@ class NodePlannerRowsTest {
         Optional.of(array)), NOW);
 
     Role role = role(plan);
-    assertThat(role.getRules()).allSatisfy(r -> {
+    assertThat(role.getRules()).filteredOn(r -> !r.getResources().contains("leases")).allSatisfy(r -> {
       assertThat(r.getVerbs()).containsExactly("get");
       assertThat(r.getApiGroups()).containsExactly("");
     });
+    assertThat(role.getRules()).filteredOn(r -> r.getResources().contains("leases")).singleElement().satisfies(r -> {
+      assertThat(r.getApiGroups()).containsExactly("coordination.k8s.io");
+      assertThat(r.getVerbs()).containsExactly("get", "update", "patch");
+      assertThat(r.getResourceNames()).containsExactly(Names.trustLease("b"));
+    });
+    assertThat(plan.access().apply()).extracting(a -> a.desired().getKind() + "/" + a.desired().getMetadata().getName())
+        .contains("Lease/" + Names.trustLease("b"));
     assertThat(names(role, "secrets")).containsExactly(Names.peerSecret("b"));
     assertThat(names(role, "configmaps")).containsExactly(Names.trustConfigMap("sgd"));
     var binding = (io.fabric8.kubernetes.api.model.rbac.RoleBinding) plan.access().apply().get(1).desired();
@@ -205,7 +214,8 @@ class NodePlannerRowsTest {
     node.getSpec().array = "";
     node.getSpec().serviceAccountName = "b-sa";
     NodePlan plan = NodePlanner.plan(new NodeObservation(node, null, Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()), NOW);
+        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+        Optional.empty()), NOW);
 
     assertThat(names(role(plan), "secrets")).containsExactlyInAnyOrder(Names.peerSecret("b"),
         Names.standaloneCaSecret("b"));
@@ -357,7 +367,7 @@ class NodePlannerRowsTest {
   private static NodeObservation observe(ArrayNode node, IssuingView view, Optional<Secret> peer,
       Optional<Secret> client, Optional<Secret> ssh, Optional<ClusterArray> owner) {
     return new NodeObservation(node, view, Optional.empty(), owner, peer, client, ssh, Optional.empty(),
-        Optional.empty(), Optional.empty());
+        Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   private static Optional<Secret> secret(NodePlan plan, String name) {

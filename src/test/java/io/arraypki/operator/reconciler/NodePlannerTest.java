@@ -66,7 +66,7 @@ class NodePlannerTest {
   private static NodeObservation observe(ArrayNode node, IssuingView view, Optional<Secret> peer,
       Optional<Secret> client) {
     return new NodeObservation(node, view, Optional.empty(), Optional.ofNullable(view).map(IssuingView::array),
-        peer, client, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        peer, client, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   private static Condition condition(ArrayNodeStatus status, String type) {
@@ -126,7 +126,7 @@ class NodePlannerTest {
   void aNodeThatLeftAnArrayThatStillHoldsItsPeerSecretGetsNothingUntilThatArrayRevokedIt() {
     ArrayNode node = node("b", "");
     NodeObservation o = new NodeObservation(node, null, Optional.of("sgd"), Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     NodePlan plan = NodePlanner.plan(o, NOW);
 
     assertThat(plan.leaves()).isEmpty();
