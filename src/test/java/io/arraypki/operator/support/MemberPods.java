@@ -47,6 +47,18 @@ public final class MemberPods {
   private final String namespace;
   private final String array;
   private final Map<String, Pod> pods = new LinkedHashMap<>();
+  /** How each member runs (a Java daemon, or the non-Java member with the confirm-trust sidecar). */
+  private final Map<String, Kind> kinds = new LinkedHashMap<>();
+
+  /**
+   * How a member pod runs. {@code JAVA}: the member daemon under the shared account, confirming
+   * nothing (the timer decides for it). {@code JAVA_CONFIRMING}: the member daemon under its
+   * node's ServiceAccount, confirming on its trust Lease through the member library.
+   * {@code PLAIN_WITH_SIDECAR}: a member not written in Java (e2e/images/plainmember, a Go TLS
+   * server that re-reads its files on every handshake) beside the operator image's confirm-trust
+   * sidecar, which reports what the pod's volumes hold.
+   */
+  public enum Kind { JAVA, JAVA_CONFIRMING, PLAIN_WITH_SIDECAR }
 
   private MemberPods(KubernetesClient client, String namespace, String array) {
     this.client = client;
@@ -62,14 +74,62 @@ public final class MemberPods {
 
   /** Starts one member pod per node (the nodes' Secrets exist: their array is Ready) and waits for all. */
   public static MemberPods start(KubernetesClient client, String namespace, String array, List<String> nodes) {
-    grantPeerDiscovery(client, namespace);
+    Map<String, Kind> kinds = new LinkedHashMap<>();
+    nodes.forEach(n -> kinds.put(n, Kind.JAVA));
+    return start(client, namespace, array, kinds);
+  }
+
+  /**
+   * Starts a member pod of the given kind per node; a confirming pod runs under its node's
+   * {@code serviceAccountName} (which the test has created), as a user's would.
+   */
+  public static MemberPods start(KubernetesClient client, String namespace, String array, Map<String, Kind> kinds) {
     MemberPods members = new MemberPods(client, namespace, array);
-    String image = image();
-    for (String node : nodes) {
-      ArrayNode spec = Arrays.get(client, namespace, node);
-      Pod pod = client.resource(pod(namespace, array, node, spec.getSpec().peerDNSName, image)).create();
-      members.pods.put(node, pod);
+    members.kinds.putAll(kinds);
+    grantPeerDiscovery(client, namespace, array, members.accounts());
+    for (String node : kinds.keySet()) {
+      members.create(node);
     }
+    members.awaitReady(List.copyOf(kinds.keySet()));
+    return members;
+  }
+
+  private List<String> accounts() {
+    List<String> accounts = new ArrayList<>();
+    accounts.add(ACCOUNT);
+    for (String node : kinds.keySet()) {
+      if (kinds.get(node) != Kind.JAVA) {
+        accounts.add(Arrays.get(client, namespace, node).getSpec().serviceAccountName);
+      }
+    }
+    return accounts;
+  }
+
+  private void create(String node) {
+    ArrayNode spec = Arrays.get(client, namespace, node);
+    Kind kind = kinds.get(node);
+    Pod pod = kind == Kind.PLAIN_WITH_SIDECAR
+        ? plainPod(namespace, array, node, spec.getSpec().peerDNSName, spec.getSpec().serviceAccountName)
+        : pod(namespace, array, node, spec.getSpec().peerDNSName, image(),
+            kind == Kind.JAVA_CONFIRMING ? spec.getSpec().serviceAccountName : null);
+    pods.put(node, client.resource(pod).create());
+  }
+
+  /** Stops a member's pod (deleted, gone), as a crashed or drained member would be. */
+  public void stop(String node) {
+    client.pods().inNamespace(namespace).withName(podName(node)).withGracePeriod(0).delete();
+    Waits.upTo(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> client.pods().inNamespace(namespace).withName(podName(node)).get() == null);
+  }
+
+  /** Starts a stopped member's pod again and waits for it to be Ready. */
+  public void restart(String node) {
+    create(node);
+    awaitReady(List.of(node));
+  }
+
+  private void awaitReady(List<String> nodes) {
+    MemberPods members = this;
     Waits.upTo(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
       for (String node : nodes) {
         Pod pod = client.pods().inNamespace(namespace).withName(podName(node)).get();
@@ -82,7 +142,6 @@ public final class MemberPods {
         members.pods.put(node, pod);
       }
     });
-    return members;
   }
 
   public static String podName(String node) {
@@ -90,20 +149,25 @@ public final class MemberPods {
   }
 
   /** The member pods find each other through the API (no cluster DNS here): list pods, nothing else. */
-  private static void grantPeerDiscovery(KubernetesClient client, String namespace) {
+  private static void grantPeerDiscovery(KubernetesClient client, String namespace, String array,
+      List<String> accounts) {
     client.resource(new ServiceAccountBuilder().withNewMetadata().withName(ACCOUNT).withNamespace(namespace)
         .endMetadata().build()).createOr(r -> r.update());
     client.resource(new RoleBuilder().withNewMetadata().withName(ACCOUNT).withNamespace(namespace).endMetadata()
         .withRules(new PolicyRuleBuilder().withApiGroups("").withResources("pods").withVerbs("list").build())
         .build()).createOr(r -> r.update());
-    client.resource(new RoleBindingBuilder().withNewMetadata().withName(ACCOUNT).withNamespace(namespace).endMetadata()
+    // one binding per array: the arrays of a test class share its namespace and run at once
+    client.resource(new RoleBindingBuilder().withNewMetadata().withName(ACCOUNT + "-" + array).withNamespace(namespace)
+        .endMetadata()
         .withNewRoleRef("rbac.authorization.k8s.io", "Role", ACCOUNT)
-        .addNewSubject().withKind("ServiceAccount").withName(ACCOUNT).withNamespace(namespace).endSubject()
+        .withSubjects(accounts.stream().map(a -> new io.fabric8.kubernetes.api.model.rbac.SubjectBuilder()
+            .withKind("ServiceAccount").withName(a).withNamespace(namespace).build()).toList())
         .build()).createOr(r -> r.update());
   }
 
-  private static Pod pod(String namespace, String array, String node, String peerDnsName, String image) {
-    return new PodBuilder()
+  private static Pod pod(String namespace, String array, String node, String peerDnsName, String image,
+      String confirmingAccount) {
+    Pod pod = new PodBuilder()
         .withNewMetadata().withName(podName(node)).withNamespace(namespace)
         .addToLabels(MEMBER_LABEL, node).addToLabels(ARRAY_LABEL, array)
         .addToAnnotations("arraypki.io/peer-dns-name", peerDnsName)
@@ -137,6 +201,82 @@ public final class MemberPods {
         .addNewVolume().withName("trust").withNewConfigMap().withName(array + "-trust").endConfigMap().endVolume()
         .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
         .endSpec().build();
+    if (confirmingAccount != null) {
+      pod.getSpec().setServiceAccountName(confirmingAccount);
+      pod.getSpec().getContainers().get(0).getEnv().addAll(confirmationEnv(node));
+    }
+    return pod;
+  }
+
+  /** What the member library and the sidecar need to confirm: the Lease and the pod's name. */
+  private static List<io.fabric8.kubernetes.api.model.EnvVar> confirmationEnv(String node) {
+    return List.of(
+        new io.fabric8.kubernetes.api.model.EnvVarBuilder().withName("TRUST_LEASE").withValue(node + "-trust").build(),
+        new io.fabric8.kubernetes.api.model.EnvVarBuilder().withName("POD_NAME").withNewValueFrom().withNewFieldRef()
+            .withFieldPath("metadata.name").endFieldRef().endValueFrom().build(),
+        new io.fabric8.kubernetes.api.model.EnvVarBuilder().withName("POD_NAMESPACE").withNewValueFrom()
+            .withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
+  }
+
+  /** The images of the non-Java member and of the operator (whose confirm-trust mode is the sidecar). */
+  public static String image(String which) {
+    return Commands.run("bash", Commands.projectDir().resolve("e2e/images.sh").toString(), "ref", which)
+        .orFail("e2e/images.sh ref " + which).output().trim();
+  }
+
+  /**
+   * A member not written in Java and the confirm-trust sidecar beside it, both mounting the
+   * node's Secret and the trust ConfigMap read-only, as a user would add the sidecar.
+   */
+  private static Pod plainPod(String namespace, String array, String node, String peerDnsName, String account) {
+    var restricted = new io.fabric8.kubernetes.api.model.SecurityContextBuilder().withReadOnlyRootFilesystem(true)
+        .withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL").endCapabilities().build();
+    return new PodBuilder()
+        .withNewMetadata().withName(podName(node)).withNamespace(namespace)
+        .addToLabels(MEMBER_LABEL, node).addToLabels(ARRAY_LABEL, array)
+        .addToAnnotations("arraypki.io/peer-dns-name", peerDnsName)
+        .endMetadata()
+        .withNewSpec()
+        .withServiceAccountName(account)
+        .withTerminationGracePeriodSeconds(2L)
+        .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(65532L).withRunAsGroup(65532L)
+        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
+        .addNewContainer().withName("member").withImage(image("plain-member")).withImagePullPolicy("Never")
+        .addNewEnv().withName("MEMBER_NAME").withValue(node).endEnv()
+        .addNewPort().withName("mtls").withContainerPort(7443).endPort()
+        .addNewPort().withName("stats").withContainerPort(8080).endPort()
+        .withNewReadinessProbe().withNewHttpGet().withPath("/healthz").withNewPort(8080).endHttpGet()
+        .withPeriodSeconds(2).endReadinessProbe()
+        .withNewResources().addToLimits("memory", new Quantity("32Mi")).endResources()
+        .withSecurityContext(restricted)
+        .addNewVolumeMount().withName("tls").withMountPath("/etc/array/tls").withReadOnly(true).endVolumeMount()
+        .addNewVolumeMount().withName("trust").withMountPath("/etc/array/trust").withReadOnly(true).endVolumeMount()
+        .endContainer()
+        .addNewContainer().withName("confirm-trust").withImage(image("operator")).withImagePullPolicy("Never")
+        .withArgs("confirm-trust")
+        .addAllToEnv(confirmationEnv(node))
+        .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-XX:TieredStopAtLevel=1 -XX:+UseSerialGC").endEnv()
+        .withNewResources().addToLimits("memory", new Quantity("128Mi")).endResources()
+        .withSecurityContext(restricted)
+        .addNewVolumeMount().withName("tls").withMountPath("/etc/array/tls").withReadOnly(true).endVolumeMount()
+        .addNewVolumeMount().withName("trust").withMountPath("/etc/array/trust").withReadOnly(true).endVolumeMount()
+        .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+        .endContainer()
+        .addNewVolume().withName("tls").withNewSecret().withSecretName(node + "-peer-tls").endSecret().endVolume()
+        .addNewVolume().withName("trust").withNewConfigMap().withName(array + "-trust").endConfigMap().endVolume()
+        .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+        .endSpec().build();
+  }
+
+  /** The nodes whose pods run the Java member daemon (they call every other member). */
+  public List<String> callers() {
+    return kinds.entrySet().stream().filter(e -> e.getValue() != Kind.PLAIN_WITH_SIDECAR).map(Map.Entry::getKey)
+        .toList();
+  }
+
+  /** The address of a member's pod. */
+  public String podIp(String node) {
+    return pods.get(node).getStatus().getPodIP();
   }
 
   public List<String> nodes() {
@@ -182,7 +322,7 @@ public final class MemberPods {
     long successes = 0;
     long failures = 0;
     List<String> recent = new ArrayList<>();
-    for (String node : pods.keySet()) {
+    for (String node : callers()) {
       JsonNode stats = stats(node);
       attempts += stats.path("attempts").asLong();
       successes += stats.path("successes").asLong();
@@ -194,7 +334,7 @@ public final class MemberPods {
 
   /** True when every member has called every other one successfully at least once. */
   public boolean allPeersReached() {
-    for (String node : pods.keySet()) {
+    for (String node : callers()) {
       JsonNode peers = stats(node).path("peers");
       for (String other : pods.keySet()) {
         if (!other.equals(node) && peers.path(other).path("successes").asLong() == 0) {
