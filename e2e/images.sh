@@ -2,13 +2,15 @@
 # The container images of the local cluster, built without a registry and without a container
 # engine (none is reachable here): tarballs that `ctr images import` loads into containerd.
 #
-#   e2e/images.sh build  [operator|member|pause|all] [--tag T]  build the tarballs (default all),
-#                                                  print their paths
-#   e2e/images.sh import [operator|member|pause|all] [--tag T]  import them into containerd
+#   e2e/images.sh build  [IMAGE|all]... [--tag T]  build the tarballs (default all), print their paths
+#   e2e/images.sh import [IMAGE|all]... [--tag T]  import them into containerd
 #                                                  (CONTAINERD_ADDRESS: its socket; namespace k8s.io)
-#   e2e/images.sh ensure [operator|member|pause|all] [--tag T]  build and import only what is missing
-#   e2e/images.sh ref    operator|member|pause [--tag T]        print the image's name
-#   e2e/images.sh path   operator|member|pause [--tag T]        print the tarball's path (no build)
+#   e2e/images.sh ensure [IMAGE|all]... [--tag T]  build and import only what is missing (and
+#                                                  plain-member when its Go source changed)
+#   e2e/images.sh ref    IMAGE [--tag T]           print the image's name
+#   e2e/images.sh path   IMAGE [--tag T]           print the tarball's path (no build)
+#
+# IMAGE is operator, member, plain-member or pause.
 #
 # The images, T defaulting to dev:
 #   arraypki.local/pause:3.10               the pod sandbox: a static Go binary (e2e/images/pause),
@@ -17,6 +19,12 @@
 #                                           EXPOSE and ENTRYPOINT over a local stand-in for
 #                                           eclipse-temurin:17-jre (below)
 #   arraypki.local/arraypki-member:T        the same, with the member daemon as its entrypoint
+#   arraypki.local/arraypki-plain-member:T  an array member that is not Java: a static Go binary
+#                                           (e2e/images/plainmember, standard library only) as
+#                                           the entrypoint, user 65532, no shell, nothing else;
+#                                           MemberDaemon's PING/PONG over mutual TLS, its mounted
+#                                           files read again for every handshake (see its main.go
+#                                           for the environment and ports)
 #
 # The stand-in for eclipse-temurin:17-jre ("JRE base", built once and cached under the JDK's
 # version and the module list) is a jlink runtime of the build's JDK 17 at /opt/java/openjdk,
@@ -32,6 +40,7 @@ set -euo pipefail
 PAUSE_REF=arraypki.local/pause:3.10
 OPERATOR_REPO=arraypki.local/arraypki-operator
 MEMBER_REPO=arraypki.local/arraypki-member
+PLAIN_MEMBER_REPO=arraypki.local/arraypki-plain-member
 MEMBER_ENTRYPOINT='["java", "-XX:MaxRAMPercentage=75", "-cp", "/opt/arraypki/arraypki-operator.jar", "io.arraypki.operator.member.MemberDaemon"]'
 # The Dockerfile's FROM that the JRE base stands in for: a different one fails the build.
 DOCKERFILE_FROM=eclipse-temurin:17-jre
@@ -238,15 +247,16 @@ ref() {
     pause) echo "$PAUSE_REF" ;;
     operator) echo "$OPERATOR_REPO:$TAG" ;;
     member) echo "$MEMBER_REPO:$TAG" ;;
-    *) die "unknown image $1 (operator, member, pause)" ;;
+    plain-member) echo "$PLAIN_MEMBER_REPO:$TAG" ;;
+    *) die "unknown image $1 (operator, member, plain-member, pause)" ;;
   esac
 }
 
 tarball() {
   case "$1" in
     pause) echo "$IMAGES_DIR/pause-3.10.tar" ;;
-    operator | member) echo "$IMAGES_DIR/arraypki-$1-$TAG.tar" ;;
-    *) die "unknown image $1 (operator, member, pause)" ;;
+    operator | member | plain-member) echo "$IMAGES_DIR/arraypki-$1-$TAG.tar" ;;
+    *) die "unknown image $1 (operator, member, plain-member, pause)" ;;
   esac
 }
 
@@ -262,6 +272,30 @@ build_pause() {
     die "could not build e2e/images/pause (see above)"
   "$asm" -rootfs "$root" -history /pause -entrypoint '["/pause"]' -user 65535:65535 -workdir / \
     -tag "$PAUSE_REF" -o "$(tarball pause)"
+}
+
+# The plain member's Go source (and the module files): what its tarball was built from, recorded
+# next to it (<tarball>.source), so that ensure rebuilds it after a change of the program.
+plain_member_source() {
+  cat "$GO_SRC/go.mod" "$GO_SRC/go.sum" "$GO_SRC"/plainmember/*.go | sha256sum | cut -c1-12
+}
+
+build_plain_member() {
+  local root asm tar source
+  asm=$(assembler)
+  new_work_dir
+  root=$WORK/rootfs
+  mkdir -p "$root"
+  command -v go >/dev/null || die "needs Go (go on PATH) to build e2e/images/plainmember"
+  go_env
+  source=$(plain_member_source)
+  (cd "$GO_SRC" && go build -trimpath -ldflags "-s -w" -o "$root/plain-member" ./plainmember) ||
+    die "could not build e2e/images/plainmember (see above)"
+  tar=$(tarball plain-member)
+  "$asm" -rootfs "$root" -history "/plain-member (e2e/images/plainmember, source $source)" \
+    -entrypoint '["/plain-member"]' -user 65532:65532 -workdir / -expose 7443/tcp -expose 8080/tcp \
+    -label "io.arraypki.plain-member.source=$source" -tag "$(ref plain-member)" -o "$tar"
+  echo "$source" > "$tar.source"
 }
 
 build_application() { # operator|member
@@ -288,6 +322,7 @@ build() {
     start=$SECONDS
     case "$kind" in
       pause) build_pause ;;
+      plain-member) build_plain_member ;;
       operator | member) build_application "$kind" ;;
     esac
     log "built $(ref "$kind") in $((SECONDS - start)) s"
@@ -344,17 +379,23 @@ ensure() {
   local kind names
   [ -n "${CONTAINERD_ADDRESS:-}" ] || die "CONTAINERD_ADDRESS is not set: the containerd socket to import into"
   for kind in "$@"; do
+    if [ "$kind" = plain-member ] && [ -f "$(tarball "$kind")" ] &&
+      [ "$(cat "$(tarball "$kind").source" 2>/dev/null)" != "$(plain_member_source)" ]; then
+      build "$kind" >/dev/null # its Go source changed: a new tarball, imported below
+      import_one "$kind" >/dev/null
+      continue
+    fi
     [ -f "$(tarball "$kind")" ] || build "$kind" >/dev/null
     names=$(ctr_k8s images ls -q)
     grep -qxF "$(ref "$kind")" <<<"$names" || import_one "$kind" >/dev/null
   done
 }
 
-kinds() { # [operator|member|pause|all] -> the kinds, in build order
+kinds() { # [operator|member|plain-member|pause|all] -> the kinds, in build order
   case "${1:-all}" in
-    all) echo pause operator member ;;
-    operator | member | pause) echo "$1" ;;
-    *) die "unknown image $1 (operator, member, pause or all)" ;;
+    all) echo pause operator member plain-member ;;
+    operator | member | plain-member | pause) echo "$1" ;;
+    *) die "unknown image $1 (operator, member, plain-member, pause or all)" ;;
   esac
 }
 
@@ -382,8 +423,8 @@ main() {
       done
       "$command" "${items[@]}"
       ;;
-    ref) [ -n "$kind" ] && [ "$kind" != all ] || die "usage: $0 ref operator|member|pause"; ref "$kind" ;;
-    path) [ -n "$kind" ] && [ "$kind" != all ] || die "usage: $0 path operator|member|pause"; tarball "$kind" ;;
+    ref) [ -n "$kind" ] && [ "$kind" != all ] || die "usage: $0 ref operator|member|plain-member|pause"; ref "$kind" ;;
+    path) [ -n "$kind" ] && [ "$kind" != all ] || die "usage: $0 path operator|member|plain-member|pause"; tarball "$kind" ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 }

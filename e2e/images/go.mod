@@ -1,6 +1,6 @@
-// The Go programs of e2e/images.sh: the pause binary (standard library only) and the image
-// assembler (go-containerregistry as a library). Built with GOFLAGS=-mod=readonly: go.sum is
-// complete, a build never rewrites it.
+// The Go programs of e2e/images.sh: the pause and plain-member binaries (standard library only)
+// and the image assembler (go-containerregistry as a library). Built with GOFLAGS=-mod=readonly:
+// go.sum is complete, a build never rewrites it.
 module local.arraypki/images
 
 go 1.25.0
