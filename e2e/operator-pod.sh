@@ -30,8 +30,9 @@ image_args() { # tag
 }
 
 install() { # tag
-  e2e/images.sh build operator member --tag "$1" >&2
-  e2e/images.sh import operator member --tag "$1" >&2
+  # the member images too: the member pods' tests run the member daemon and the non-Java member
+  e2e/images.sh build operator member plain-member --tag "$1" >&2
+  e2e/images.sh import operator member plain-member --tag "$1" >&2
   # shellcheck disable=SC2046
   helm upgrade --install "$RELEASE" charts/arraypki-operator --namespace "$NS" --create-namespace --skip-crds \
     -f "$VALUES" --set replicas="${REPLICAS:-2}" $(image_args "$1") --wait --timeout 5m >/dev/null

@@ -27,6 +27,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "CA", jsonPath = ".status.caShortFingerprint", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Trust", jsonPath = ".status.trust.state", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Loaded CAs", jsonPath = ".status.trust.trustedCAs", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Expires", jsonPath = ".status.peerCertificate.notAfter", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class ArrayNode extends CustomResource<ArrayNodeSpec, ArrayNodeStatus> implements Namespaced {}
