@@ -42,6 +42,8 @@ kubectl wait --for=condition=Ready --timeout=180s -n arraypki-demo clusterarray/
 kubectl apply -f deploy/examples/member-pods/ >/dev/null
 echo "demo: waiting for the member pods"
 kubectl wait --for=condition=Ready --timeout=180s -n arraypki-demo pod -l arraypki.io/member-of=sgd >/dev/null
+echo "demo: waiting for every member to confirm what it loaded (its Lease <node>-trust)"
+kubectl wait --for=jsonpath='{.status.trust.state}'=Current --timeout=120s -n arraypki-demo anode --all >/dev/null
 
 echo
 kubectl get pods -n "$OPERATOR_NS"
