@@ -198,6 +198,11 @@ public final class TrustConfirmations implements AutoCloseable {
     return poll(true);
   }
 
+  /** One scheduled poll, on the calling thread: it waits for a retry's backoff (tests). */
+  boolean pollOnce() {
+    return poll(false);
+  }
+
   private void poll() {
     try {
       poll(false);
