@@ -84,7 +84,7 @@ public final class MemberDaemon implements AutoCloseable {
   private KubernetesPeers kubernetesPeers;
   /** Confirms on the trust Lease what the daemon loaded; null when TRUST_LEASE (or its default) is off. */
   private final LeaseWriter trustLease;
-  private TrustConfirmations confirmations;
+  private volatile TrustConfirmations confirmations;
 
   /** A daemon over its environment's settings: peers from PEERS, or from the Kubernetes API. */
   public MemberDaemon(Settings settings) {

@@ -46,6 +46,11 @@ public final class TrustConfirmations implements AutoCloseable {
   public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
   static final Duration FIRST_RETRY = Duration.ofSeconds(1);
   static final Duration LONGEST_RETRY = Duration.ofSeconds(30);
+  /**
+   * How long what was read or written is taken as what the Lease holds. Then it is read again (a
+   * GET, no write): a Lease the operator recreated, or cleared to ask again, is confirmed anew.
+   */
+  static final Duration REREAD = Duration.ofMinutes(5);
 
   private final Supplier<? extends List<X509Certificate>> trustedCas;
   private final Supplier<? extends List<X509Certificate>> leaves;
@@ -60,6 +65,8 @@ public final class TrustConfirmations implements AutoCloseable {
   /** One poll at a time, from the poller or confirmNow; it guards the fields below. */
   private final Object polling = new Object();
   private boolean leaseRead;
+  private long leaseReadAtNanos;
+  private boolean started;
   private Confirmation lastWritten;
   private Instant lastWrittenAt;
   private long writes;
@@ -185,7 +192,11 @@ public final class TrustConfirmations implements AutoCloseable {
   }
 
   /** Starts polling on a daemon thread: at once, then every interval. */
-  public TrustConfirmations start() {
+  public synchronized TrustConfirmations start() {
+    if (started) {
+      throw new IllegalStateException("already started");
+    }
+    started = true;
     poller.scheduleWithFixedDelay(this::poll, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
     return this;
   }
@@ -240,9 +251,13 @@ public final class TrustConfirmations implements AutoCloseable {
     }
     notLoaded = null;
     try {
-      if (!leaseRead) {
+      if (!leaseRead || nanoTime.getAsLong() - leaseReadAtNanos >= REREAD.toNanos()) {
+        leaseRead = false;
         lastWritten = lease.read();
         leaseRead = true;
+        leaseReadAtNanos = nanoTime.getAsLong();
+        consecutiveFailures = 0;
+        lastError = null;
       }
       if (!needsWrite(loaded, lastWritten)) {
         return false;
@@ -251,13 +266,14 @@ public final class TrustConfirmations implements AutoCloseable {
       lease.write(loaded, holderIdentity, at);
       lastWritten = loaded;
       lastWrittenAt = at;
+      leaseReadAtNanos = nanoTime.getAsLong();
       writes++;
       consecutiveFailures = 0;
       lastError = null;
       log.accept("confirmed on " + lease.describe() + ": " + loaded.describe());
       return true;
     } catch (IOException | RuntimeException e) {
-      failed(leaseRead ? "cannot write the confirmation to " : "cannot read ", e);
+      failed(leaseRead ? "cannot record the confirmation on " : "cannot read ", e);
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt(); // closing
@@ -287,13 +303,17 @@ public final class TrustConfirmations implements AutoCloseable {
         + wait.toSeconds() + " s): " + lastError);
   }
 
+  /** The API's refusal as it is (it names the Lease); any other failure with its type, e.g. a timeout. */
   private static String describe(Throwable e) {
+    if (e instanceof KubernetesLease.LeaseException) {
+      return e.getMessage();
+    }
     String message = e.getMessage();
     Throwable cause = e.getCause();
     if (cause != null && cause.getMessage() != null && (message == null || !message.contains(cause.getMessage()))) {
       message = (message == null ? "" : message + ": ") + cause.getMessage();
     }
-    return message == null ? e.getClass().getSimpleName() : message;
+    return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
   }
 
   /** What has been confirmed and how it went. */

@@ -24,6 +24,11 @@ final class RecordingLease implements LeaseWriter {
     this.held = held;
   }
 
+  /** What someone else (the operator) does: the Lease now holds {@code confirmation}. */
+  synchronized void replace(Confirmation confirmation) {
+    held = confirmation;
+  }
+
   synchronized void failNext(int writes) {
     failuresToCome = writes;
   }

@@ -196,6 +196,34 @@ class TrustConfirmationsTest {
   }
 
   @Test
+  void theLeaseIsReadAgainAfterFiveMinutesAndConfirmedAnewIfItWasCleared() {
+    TestPki.Leaf leaf = TestPki.leaf(oldCa, "node-a.example");
+    MemberTls tls = mounted(leaf, oldCa);
+    RecordingLease lease = new RecordingLease();
+    AtomicLong nanos = new AtomicLong();
+    TrustConfirmations confirmations = new TrustConfirmations(tls.trustManager()::trustedCertificates,
+        () -> List.of(tls.keyManager().certificateChain().get(0)), lease, "pod-a", FAST, logged::add,
+        Clock.systemUTC(), nanos::get);
+    assertThat(confirmations.pollOnce()).isTrue();
+    for (int i = 0; i < 100; i++) {
+      nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+      confirmations.pollOnce();
+    }
+    assertThat(lease.reads()).isEqualTo(1);
+    // the operator recreates the Lease (empty) meanwhile
+    lease.replace(null);
+    nanos.addAndGet(TrustConfirmations.REREAD.toNanos());
+    assertThat(confirmations.pollOnce()).isTrue();
+    assertThat(lease.reads()).isEqualTo(2);
+    assertThat(lease.writes()).hasSize(2);
+    // read again, unchanged: a GET and no write
+    nanos.addAndGet(TrustConfirmations.REREAD.toNanos());
+    assertThat(confirmations.pollOnce()).isFalse();
+    assertThat(lease.reads()).isEqualTo(3);
+    assertThat(lease.attempts()).isEqualTo(2);
+  }
+
+  @Test
   void nothingIsReportedUntilTheFilesLoad() {
     TestPki.mount(trustDir(), Map.of("ca.crt", TestPki.bundle(oldCa)));
     MemberTls tls = MemberTls.open(tlsDir(), trustDir(), false);
