@@ -256,10 +256,11 @@ public final class TrustConfirmations implements AutoCloseable {
         lastWritten = lease.read();
         leaseRead = true;
         leaseReadAtNanos = nanoTime.getAsLong();
-        consecutiveFailures = 0;
-        lastError = null;
       }
       if (!needsWrite(loaded, lastWritten)) {
+        // the Lease holds what is loaded: whatever failed before is over
+        consecutiveFailures = 0;
+        lastError = null;
         return false;
       }
       Instant at = clock.instant().truncatedTo(ChronoUnit.MILLIS);
