@@ -300,8 +300,10 @@ public final class TrustConfirmations implements AutoCloseable {
     Duration wait = backoff(consecutiveFailures);
     retryAtNanos = nanoTime.getAsLong() + wait.toNanos();
     lastError = describe(e);
-    log.accept(what + lease.describe() + " (failure " + consecutiveFailures + " in a row, next try in "
-        + wait.toSeconds() + " s): " + lastError);
+    String retry = "failure " + consecutiveFailures + " in a row, next try in " + wait.toSeconds() + " s";
+    // the API's refusals already say what was refused on which Lease
+    log.accept(lastError.contains(lease.describe()) ? lastError + " (" + retry + ")"
+        : what + lease.describe() + " (" + retry + "): " + lastError);
   }
 
   /** The API's refusal as it is (it names the Lease); any other failure with its type, e.g. a timeout. */

@@ -38,6 +38,7 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -107,6 +108,11 @@ class TrustLeaseConfirmationTest {
     }
   }
 
+  @AfterEach
+  void printWhatTheReporterLogged() {
+    logged.forEach(line -> System.out.println("reporter: " + line));
+  }
+
   private KubernetesLease leaseAsA(String leaseName) {
     return new KubernetesLease(apiServer, () -> tokenOfA, apiTls, ns, leaseName);
   }
@@ -144,6 +150,8 @@ class TrustLeaseConfirmationTest {
       assertThat(annotations.get(Confirmation.LEAF_SERIALS)).isEqualTo(leaf.serial().toString(16));
       Instant confirmedAt = Instant.parse(annotations.get(Confirmation.CONFIRMED_AT));
       assertThat(first.path("spec").path("holderIdentity").asText()).isEqualTo("member-a-0");
+      System.out.println("a-trust as the API server holds it: " + first.path("metadata").path("annotations") + " "
+          + first.path("spec"));
       String renewTime = first.path("spec").path("renewTime").asText();
       assertThat(renewTime).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z");
       assertThat(Instant.parse(renewTime)).isEqualTo(confirmedAt);
