@@ -78,7 +78,11 @@ public final class KubernetesLease implements LeaseWriter {
     this.token = token;
     this.namespace = namespace;
     this.name = leaseName;
-    this.http = HttpClient.newBuilder().sslContext(tls).connectTimeout(TIMEOUT).build();
+    // HTTP/1.1: over HTTP/2 the API server answers a refused token (401) with a GOAWAY, which the
+    // JDK's client reports as an IOException instead of the answer; a member sends a request a
+    // change, so a multiplexed connection gains nothing
+    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls).connectTimeout(TIMEOUT)
+        .build();
   }
 
   /**
@@ -90,7 +94,11 @@ public final class KubernetesLease implements LeaseWriter {
     return inCluster(leaseName, System.getenv(), SERVICE_ACCOUNT);
   }
 
-  static KubernetesLease inCluster(String leaseName, Map<String, String> env, Path serviceAccount) {
+  /**
+   * {@link #inCluster(String)} with the environment and the ServiceAccount directory given (a
+   * test, or a token mounted elsewhere): {@code token}, {@code ca.crt}, {@code namespace} in it.
+   */
+  public static KubernetesLease inCluster(String leaseName, Map<String, String> env, Path serviceAccount) {
     String host = env.get("KUBERNETES_SERVICE_HOST");
     String port = env.getOrDefault("KUBERNETES_SERVICE_PORT", "443");
     if (host == null || host.isBlank()) {

@@ -61,6 +61,7 @@ class TrustLeaseConfirmationTest {
   private static URI apiServer;
   private static SSLContext apiTls;
   private static String tokenOfA;
+  private static byte[] apiCaPem;
 
   @TempDir Path dir;
 
@@ -92,10 +93,10 @@ class TrustLeaseConfirmationTest {
         .getStatus().getToken();
     Config config = admin.getConfiguration();
     apiServer = URI.create(config.getMasterUrl());
-    byte[] ca = config.getCaCertData() != null && !config.getCaCertData().isBlank()
+    apiCaPem = config.getCaCertData() != null && !config.getCaCertData().isBlank()
         ? Base64.getDecoder().decode(config.getCaCertData())
         : Files.readAllBytes(Path.of(config.getCaCertFile()));
-    apiTls = KubernetesLease.trusting(ca);
+    apiTls = KubernetesLease.trusting(apiCaPem);
   }
 
   @AfterAll
@@ -209,6 +210,38 @@ class TrustLeaseConfirmationTest {
     }
     assertThat(logged).anyMatch(l -> l.contains("HTTP 403"));
     assertThat(annotations(lease("b-trust"))).isEmpty();
+  }
+
+  @Test
+  void inAPodTheLeaseIsWrittenWithTheMountedServiceAccountReadingTheTokenAgainForEveryRequest() throws Exception {
+    // a ServiceAccount mount as the kubelet makes it, and the variables of a pod
+    Path account = Files.createDirectories(dir.resolve("serviceaccount"));
+    Files.writeString(account.resolve("token"), tokenOfA + "\n");
+    Files.write(account.resolve("ca.crt"), apiCaPem);
+    Files.writeString(account.resolve("namespace"), ns);
+    Map<String, String> pod = Map.of("KUBERNETES_SERVICE_HOST", apiServer.getHost(),
+        "KUBERNETES_SERVICE_PORT", Integer.toString(apiServer.getPort()));
+    KubernetesLease lease = KubernetesLease.inCluster("a-trust", pod, account);
+    assertThat(lease.describe()).isEqualTo("Lease " + ns + "/a-trust");
+    Confirmation confirmation = new Confirmation(List.of(Fingerprints.digest(newCa.certificate())), List.of("2a"));
+    lease.write(confirmation, "member-a-2", Instant.now());
+    assertThat(lease.read()).isEqualTo(confirmation);
+
+    // the kubelet rotates the token: the next request uses the file's new content
+    Files.writeString(account.resolve("token"), "not-a-token");
+    assertThatThrownBy(lease::read).isInstanceOfSatisfying(KubernetesLease.LeaseException.class,
+        e -> assertThat(e.status()).isEqualTo(401)).hasMessageContaining("HTTP 401");
+    Files.writeString(account.resolve("token"), tokenOfA);
+    assertThat(lease.read()).isEqualTo(confirmation);
+    assertThat(lease("a-trust").path("spec").path("holderIdentity").asText()).isEqualTo("member-a-2");
+
+    // POD_NAMESPACE wins over the mounted namespace
+    KubernetesLease elsewhere = KubernetesLease.inCluster("a-trust",
+        Map.of("KUBERNETES_SERVICE_HOST", apiServer.getHost(), "KUBERNETES_SERVICE_PORT",
+            Integer.toString(apiServer.getPort()), "POD_NAMESPACE", "default"), account);
+    assertThat(elsewhere.describe()).isEqualTo("Lease default/a-trust");
+    assertThatThrownBy(() -> KubernetesLease.inCluster("a-trust", Map.of(), account))
+        .hasMessageContaining("KUBERNETES_SERVICE_HOST");
   }
 
   private static void await(BooleanSupplier condition) throws InterruptedException {
