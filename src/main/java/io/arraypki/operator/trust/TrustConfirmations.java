@@ -27,7 +27,9 @@ import java.util.stream.Collectors;
  * ({@link Confirmation}). It polls (every second by default) through the managers' getters, which
  * reload changed files, and writes the Lease once each time the confirmation changes; in a steady
  * state it writes nothing. When it starts it reads the Lease first and takes what it holds as
- * already written: a restarted member whose files did not change writes nothing either.
+ * already written: a restarted member whose files did not change writes nothing either. It reads
+ * the Lease again every five minutes (a GET; a write only if the Lease no longer holds what is
+ * loaded, as when the operator recreated it).
  *
  * <p>While the files are missing or do not parse, nothing is reported (a member that loaded
  * nothing confirms nothing). A failed read or write is logged, one line each, and tried again
@@ -66,9 +68,9 @@ public final class TrustConfirmations implements AutoCloseable {
   private final Object polling = new Object();
   private boolean leaseRead;
   private long leaseReadAtNanos;
-  private boolean started;
-  private Confirmation lastWritten;
-  private Instant lastWrittenAt;
+  /** What the Lease holds, as this reporter read or wrote it; null: no confirmation on it. */
+  private Confirmation onLease;
+  private Instant writtenAt;
   private long writes;
   private long failures;
   private int consecutiveFailures;
@@ -76,6 +78,7 @@ public final class TrustConfirmations implements AutoCloseable {
   private String lastError;
   private String notLoaded;
   private volatile boolean closed;
+  private boolean started; // guarded by this
   /** What {@link #status} returns, published after each poll that changed it: never blocked by a request. */
   private volatile Status status;
 
@@ -228,7 +231,7 @@ public final class TrustConfirmations implements AutoCloseable {
       try {
         return pollLocked(now);
       } finally {
-        status = new Status(lease.describe(), lastWritten, lastWrittenAt, writes, failures, lastError, notLoaded);
+        status = new Status(lease.describe(), onLease, writtenAt, writes, failures, lastError, notLoaded);
       }
     }
   }
@@ -253,11 +256,11 @@ public final class TrustConfirmations implements AutoCloseable {
     try {
       if (!leaseRead || nanoTime.getAsLong() - leaseReadAtNanos >= REREAD.toNanos()) {
         leaseRead = false;
-        lastWritten = lease.read();
+        onLease = lease.read();
         leaseRead = true;
         leaseReadAtNanos = nanoTime.getAsLong();
       }
-      if (!needsWrite(loaded, lastWritten)) {
+      if (!needsWrite(loaded, onLease)) {
         // the Lease holds what is loaded: whatever failed before is over
         consecutiveFailures = 0;
         lastError = null;
@@ -265,8 +268,8 @@ public final class TrustConfirmations implements AutoCloseable {
       }
       Instant at = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       lease.write(loaded, holderIdentity, at);
-      lastWritten = loaded;
-      lastWrittenAt = at;
+      onLease = loaded;
+      writtenAt = at;
       leaseReadAtNanos = nanoTime.getAsLong();
       writes++;
       consecutiveFailures = 0;
