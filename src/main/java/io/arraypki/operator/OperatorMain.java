@@ -41,6 +41,11 @@ public final class OperatorMain {
   private OperatorMain() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("confirm-trust")) {
+      // the trust sidecar on the operator image: no client, no Operator (see ConfirmSidecar)
+      io.arraypki.operator.trust.ConfirmSidecar.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     OperatorSettings settings = OperatorSettings.fromEnvironment(System.getenv());
     KubernetesClient client = client();
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.arraypki.operator.pki.Fingerprints;
+import io.arraypki.operator.trust.Confirmation;
+import io.arraypki.operator.trust.KubernetesLease;
+import io.arraypki.operator.trust.LeaseWriter;
 import io.arraypki.operator.trust.MemberTls;
+import io.arraypki.operator.trust.TrustConfirmations;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -78,6 +82,9 @@ public final class MemberDaemon implements AutoCloseable {
   private SSLServerSocket listener;
   private HttpServer http;
   private KubernetesPeers kubernetesPeers;
+  /** Confirms on the trust Lease what the daemon loaded; null when TRUST_LEASE (or its default) is off. */
+  private final LeaseWriter trustLease;
+  private volatile TrustConfirmations confirmations;
 
   /** A daemon over its environment's settings: peers from PEERS, or from the Kubernetes API. */
   public MemberDaemon(Settings settings) {
@@ -91,7 +98,19 @@ public final class MemberDaemon implements AutoCloseable {
    * @param peers null: from the settings (PEERS, or PEER_SELECTOR through the Kubernetes API)
    */
   public MemberDaemon(Settings settings, Supplier<List<Peer>> peers, Consumer<String> out) {
+    this(settings, peers, out, null);
+  }
+
+  /**
+   * A daemon that confirms its trust on {@code trustLease} (tests: a Lease of the local control
+   * plane, with a token of their own).
+   *
+   * @param trustLease null: the pod's Lease named by the settings, with the pod's ServiceAccount
+   */
+  public MemberDaemon(Settings settings, Supplier<List<Peer>> peers, Consumer<String> out, LeaseWriter trustLease) {
     this.settings = settings;
+    this.trustLease = trustLease != null ? trustLease
+        : settings.trustLease() == null ? null : KubernetesLease.inCluster(settings.trustLease());
     this.out = out;
     this.stats = new Stats(settings.memberName(), Instant.now(clock));
     // the peer context (not privileged) for both ends: members accept every member of the array
@@ -119,7 +138,15 @@ public final class MemberDaemon implements AutoCloseable {
       System.exit(2);
       return;
     }
-    MemberDaemon daemon = new MemberDaemon(settings);
+    MemberDaemon daemon;
+    try {
+      daemon = new MemberDaemon(settings);
+    } catch (IllegalStateException e) {
+      // TRUST_LEASE without the pod's credentials to write it
+      System.err.println("member: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     // SIGTERM (a container stop): stop the loops; all other threads are daemon threads
     Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "member-shutdown"));
     daemon.start();
@@ -140,6 +167,11 @@ public final class MemberDaemon implements AutoCloseable {
       kubernetesPeers.start(timers);
     }
     timers.scheduleAtFixedRate(() -> log(stats.summary()), 10, 10, TimeUnit.SECONDS);
+    if (trustLease != null) {
+      String holder = holderIdentity();
+      confirmations = TrustConfirmations.forMember(trustLease, holder, TrustConfirmations.DEFAULT_INTERVAL,
+          line -> log("trust: " + line), tls).start();
+    }
     daemons("member-main").newThread(this::run).start();
   }
 
@@ -387,7 +419,36 @@ public final class MemberDaemon implements AutoCloseable {
   public Map<String, Object> statsDocument() {
     Map<String, Object> document = stats.snapshot();
     document.putAll(material());
+    document.put("trustConfirmation", confirmationDocument());
     return document;
+  }
+
+  /** The pod's name for the Lease's holderIdentity; outside a pod (tests), the member's name. */
+  private String holderIdentity() {
+    try {
+      return TrustConfirmations.holderFromEnvironment(System.getenv());
+    } catch (IllegalArgumentException e) {
+      return settings.memberName();
+    }
+  }
+
+  /** What the daemon confirmed on its trust Lease: digests, serials and counts, never a key. */
+  private Map<String, Object> confirmationDocument() {
+    if (confirmations == null) {
+      return null;
+    }
+    TrustConfirmations.Status status = confirmations.status();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("lease", status.lease());
+    Confirmation confirmed = status.confirmed();
+    m.put("trustedCas", confirmed == null ? null : confirmed.trustedCas());
+    m.put("leafSerials", confirmed == null ? null : confirmed.leafSerials());
+    m.put("confirmedAt", status.confirmedAt() == null ? null : status.confirmedAt().toString());
+    m.put("writes", status.writes());
+    m.put("failures", status.failures());
+    m.put("lastError", status.lastError());
+    m.put("notLoaded", status.notLoaded());
+    return m;
   }
 
   private void serveHttp(HttpExchange exchange) throws IOException {
@@ -518,6 +579,9 @@ public final class MemberDaemon implements AutoCloseable {
     statsThreads.shutdownNow();
     if (kubernetesPeers != null) {
       kubernetesPeers.close();
+    }
+    if (confirmations != null) {
+      confirmations.close();
     }
     stopped.countDown();
   }

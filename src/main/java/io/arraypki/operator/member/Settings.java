@@ -14,6 +14,7 @@ import java.util.Map;
  * @param listenPort 0: any free port (tests)
  * @param statsPort 0: any free port (tests)
  * @param peerSelector null unless peers come from the Kubernetes API
+ * @param trustLease the Lease on which the daemon confirms what it loaded; null: it confirms nothing
  */
 public record Settings(
     String memberName,
@@ -25,7 +26,8 @@ public record Settings(
     Duration callTimeout,
     List<Peer> peers,
     String peerSelector,
-    String namespace) {
+    String namespace,
+    String trustLease) {
 
   public Settings {
     if (memberName == null || memberName.isBlank()) {
@@ -43,7 +45,23 @@ public record Settings(
     }
   }
 
+  /** Settings of a daemon that confirms nothing on a trust Lease. */
+  public Settings(String memberName, Path tlsDirectory, Path trustDirectory, int listenPort, int statsPort,
+      Duration callInterval, Duration callTimeout, List<Peer> peers, String peerSelector, String namespace) {
+    this(memberName, tlsDirectory, trustDirectory, listenPort, statsPort, callInterval, callTimeout, peers,
+        peerSelector, namespace, null);
+  }
+
+  /** The environment of this process; a pod's ServiceAccount token turns trust confirmations on by default. */
   public static Settings fromEnvironment(Map<String, String> env) {
+    return fromEnvironment(env, io.arraypki.operator.trust.KubernetesLease.inClusterTokenPresent());
+  }
+
+  /**
+   * @param inCluster whether a ServiceAccount token is mounted: then, unless CONFIRM_TRUST=false,
+   *     the daemon confirms on {@code <MEMBER_NAME>-trust} when TRUST_LEASE names no other Lease
+   */
+  static Settings fromEnvironment(Map<String, String> env, boolean inCluster) {
     String selector = blankToNull(env.get("PEER_SELECTOR"));
     return new Settings(
         env.get("MEMBER_NAME"),
@@ -55,7 +73,26 @@ public record Settings(
         Duration.ofMillis(number(env, "CALL_TIMEOUT_MS", 3000)),
         parsePeers(env.getOrDefault("PEERS", "")),
         selector,
-        blankToNull(env.get("POD_NAMESPACE")));
+        blankToNull(env.get("POD_NAMESPACE")),
+        trustLease(env, inCluster));
+  }
+
+  /** TRUST_LEASE; when unset, {@code <MEMBER_NAME>-trust} in a pod unless CONFIRM_TRUST=false. */
+  private static String trustLease(Map<String, String> env, boolean inCluster) {
+    String lease = blankToNull(env.get("TRUST_LEASE"));
+    String confirm = blankToNull(env.get("CONFIRM_TRUST"));
+    if (confirm != null && !confirm.equals("true") && !confirm.equals("false")) {
+      throw new IllegalArgumentException("CONFIRM_TRUST must be true or false, not '" + confirm + "'");
+    }
+    if (lease != null && "false".equals(confirm)) {
+      throw new IllegalArgumentException("TRUST_LEASE names a Lease to confirm on, CONFIRM_TRUST=false says not to:"
+          + " set one of them");
+    }
+    if (lease != null) {
+      return lease;
+    }
+    String member = blankToNull(env.get("MEMBER_NAME"));
+    return inCluster && !"false".equals(confirm) && member != null ? member + "-trust" : null;
   }
 
   /** {@code name=dnsName@host:port,...}; an IPv6 host in brackets: {@code node-b=b.example@[fd00::2]:7443}. */
@@ -118,7 +155,8 @@ public record Settings(
   /** For the start log: every setting but the peers (there are no secrets among them). */
   String describe() {
     return "tls " + tlsDirectory + ", trust " + trustDirectory + ", listen " + listenPort + ", stats " + statsPort
-        + ", call every " + callInterval.toMillis() + " ms, timeout " + callTimeout.toMillis() + " ms";
+        + ", call every " + callInterval.toMillis() + " ms, timeout " + callTimeout.toMillis() + " ms"
+        + (trustLease == null ? ", no trust confirmations" : ", confirming trust on Lease " + trustLease);
   }
 
   /** Where the peers come from, for the start log. */

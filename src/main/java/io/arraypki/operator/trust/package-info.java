@@ -6,6 +6,13 @@
  * no restart. Only the JDK's own TLS stack is used; keys are loaded with the JDK's providers.
  * No Kubernetes types here: a daemon sees only files.
  *
+ * <p>Optionally, a member reports what it has loaded (the digests of its CAs, the serials of its
+ * leaves) on its trust Lease, so that the operator can wait for every member during a CA
+ * rotation: {@link io.arraypki.operator.trust.TrustConfirmations} polls the managers and writes
+ * the Lease once per change through {@link io.arraypki.operator.trust.KubernetesLease}, which uses
+ * the JDK's own HTTP client and the pod's ServiceAccount, not a Kubernetes client library. A member
+ * that is not written in Java runs {@link io.arraypki.operator.trust.ConfirmSidecar} beside it.
+ *
  * <p>The SSLContexts of {@link io.arraypki.operator.trust.MemberTls} never resume a TLS session:
  * a resumed handshake would skip the trust manager (a demoted or revoked peer accepted) and the
  * certificate choice (a rotated member presenting its old certificate). Every connection is a
@@ -19,6 +26,8 @@
  * SSLSocket call = (SSLSocket) server.accept();
  * ...
  * tls.verifyPeer(call); // before a request on a connection that stays open
+ *
+ * TrustConfirmations confirmations = TrustConfirmations.forMember(KubernetesLease.inCluster("node-a-trust"), tls).start();
  * }</pre>
  */
 package io.arraypki.operator.trust;

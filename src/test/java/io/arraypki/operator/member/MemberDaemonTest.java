@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.arraypki.operator.pki.Fingerprints;
+import io.arraypki.operator.trust.Confirmation;
+import io.arraypki.operator.trust.LeaseWriter;
 import io.arraypki.operator.trust.TestPki;
 import io.arraypki.operator.trust.TestPki.Leaf;
 import java.io.IOException;
@@ -209,6 +211,55 @@ class MemberDaemonTest {
     Thread.sleep(600);
     assertThat(((Number) a.daemon().statsDocument().get("attempts")).longValue()).isEqualTo(attempts);
     assertThat(a.log()).anySatisfy(l -> assertThat(l).startsWith("member node-a: stopping: calls "));
+  }
+
+  @Test
+  void aDaemonWithATrustLeaseConfirmsEachChangeOnceAndShowsItInItsStats() throws Exception {
+    Leaf leaf = TestPki.leaf(ca, "node-a.sgd.example.com");
+    Path tls = mount(dir.resolve("node-a-tls"), tlsFiles(leaf));
+    Path trust = mount(dir.resolve("node-a-trust"), Map.of("ca.crt", bundle(ca)));
+    List<Confirmation> written = new java.util.concurrent.CopyOnWriteArrayList<>();
+    LeaseWriter lease = new LeaseWriter() {
+      @Override
+      public Confirmation read() {
+        return null; // a Lease the operator just created
+      }
+
+      @Override
+      public void write(Confirmation confirmation, String holderIdentity, java.time.Instant confirmedAt) {
+        written.add(confirmation);
+      }
+
+      @Override
+      public String describe() {
+        return "Lease test/node-a-trust";
+      }
+    };
+    Settings settings = new Settings("node-a", tls, trust, 0, 0, Duration.ofMillis(200), Duration.ofSeconds(2),
+        List.of(), null, null, "node-a-trust");
+    Queue<String> log = new ConcurrentLinkedQueue<>();
+    MemberDaemon daemon = new MemberDaemon(settings, List::of, log::add, lease);
+    daemon.start();
+    Member a = new Member("node-a", leaf, trust, daemon, log);
+    members.add(a);
+
+    JsonNode first = awaitStats(a, s -> s.path("trustConfirmation").path("writes").asLong() == 1);
+    assertThat(first.path("trustConfirmation").path("lease").asText()).isEqualTo("Lease test/node-a-trust");
+    assertThat(first.path("trustConfirmation").path("trustedCas")).extracting(JsonNode::asText)
+        .containsExactly(Fingerprints.digest(ca.certificate()));
+    assertThat(first.path("trustConfirmation").path("leafSerials")).extracting(JsonNode::asText)
+        .containsExactly(leaf.serial().toString(16));
+    assertThat(first.path("trustConfirmation").path("lastError").isNull()).isTrue();
+
+    CertificateAuthority next = TestPki.ca("sgd CA g2");
+    mount(trust, Map.of("ca.crt", bundle(ca, next)));
+    JsonNode second = awaitStats(a, s -> s.path("trustConfirmation").path("writes").asLong() == 2);
+    assertThat(second.path("trustConfirmation").path("trustedCas")).hasSize(2);
+    Thread.sleep(1500); // a poll a second: nothing more to write
+    assertThat(written).hasSize(2);
+    assertThat(log).filteredOn(l -> l.startsWith("member node-a: trust: confirmed on Lease test/node-a-trust"))
+        .hasSize(2);
+    assertThat(get(a, "/stats").body()).doesNotContain("PRIVATE KEY");
   }
 
   private Member start(String name) throws IOException {

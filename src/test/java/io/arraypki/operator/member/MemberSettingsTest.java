@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class MemberSettingsTest {
   @Test
   void defaultsAreThoseOfAMemberPod() {
-    Settings s = Settings.fromEnvironment(Map.of("MEMBER_NAME", "node-a"));
+    Settings s = Settings.fromEnvironment(Map.of("MEMBER_NAME", "node-a"), false);
     assertThat(s.memberName()).isEqualTo("node-a");
     assertThat(s.tlsDirectory()).isEqualTo(Path.of("/etc/array/tls"));
     assertThat(s.trustDirectory()).isEqualTo(Path.of("/etc/array/trust"));
@@ -23,15 +23,41 @@ class MemberSettingsTest {
     assertThat(s.callTimeout()).isEqualTo(Duration.ofMillis(3000));
     assertThat(s.peers()).isEmpty();
     assertThat(s.peerSelector()).isNull();
+    assertThat(s.trustLease()).isNull();
   }
 
   @Test
   void everySettingIsReadFromItsVariable() {
     Settings s = Settings.fromEnvironment(Map.of("MEMBER_NAME", "node-a", "TLS_DIR", "/t", "TRUST_DIR", "/r",
         "LISTEN_PORT", "9443", "STATS_PORT", "9090", "CALL_INTERVAL_MS", "250", "CALL_TIMEOUT_MS", "1000",
-        "PEER_SELECTOR", "app=sgd,tier in (db)", "POD_NAMESPACE", "pki"));
+        "PEER_SELECTOR", "app=sgd,tier in (db)", "POD_NAMESPACE", "pki", "TRUST_LEASE", "node-a-trust"));
     assertThat(s).isEqualTo(new Settings("node-a", Path.of("/t"), Path.of("/r"), 9443, 9090, Duration.ofMillis(250),
-        Duration.ofSeconds(1), List.of(), "app=sgd,tier in (db)", "pki"));
+        Duration.ofSeconds(1), List.of(), "app=sgd,tier in (db)", "pki", "node-a-trust"));
+  }
+
+  @Test
+  void trustConfirmationsAreOnInAPodOnTheMembersLeaseUnlessTurnedOff() {
+    Map<String, String> member = Map.of("MEMBER_NAME", "node-a");
+    assertThat(Settings.fromEnvironment(member, false).trustLease()).isNull();
+    assertThat(Settings.fromEnvironment(member, true).trustLease()).isEqualTo("node-a-trust");
+    assertThat(Settings.fromEnvironment(Map.of("MEMBER_NAME", "node-a", "CONFIRM_TRUST", "false"), true).trustLease())
+        .isNull();
+    assertThat(Settings.fromEnvironment(Map.of("MEMBER_NAME", "node-a", "CONFIRM_TRUST", "true"), true).trustLease())
+        .isEqualTo("node-a-trust");
+    // named explicitly: on, in a pod or not
+    assertThat(Settings.fromEnvironment(Map.of("MEMBER_NAME", "node-a", "TRUST_LEASE", "other-trust"), false)
+        .trustLease()).isEqualTo("other-trust");
+    assertThat(Settings.fromEnvironment(Map.of("MEMBER_NAME", "node-a", "TRUST_LEASE", "other-trust"), true)
+        .describe()).contains("confirming trust on Lease other-trust");
+  }
+
+  @Test
+  void contradictoryOrMisspeltTrustSettingsAreRefused() {
+    assertThatThrownBy(() -> Settings.fromEnvironment(
+        Map.of("MEMBER_NAME", "a", "TRUST_LEASE", "a-trust", "CONFIRM_TRUST", "false"), true))
+        .hasMessageContaining("TRUST_LEASE").hasMessageContaining("CONFIRM_TRUST=false");
+    assertThatThrownBy(() -> Settings.fromEnvironment(Map.of("MEMBER_NAME", "a", "CONFIRM_TRUST", "no"), true))
+        .hasMessageContaining("CONFIRM_TRUST must be true or false");
   }
 
   @Test
