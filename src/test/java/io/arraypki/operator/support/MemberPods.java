@@ -204,6 +204,10 @@ public final class MemberPods {
     if (confirmingAccount != null) {
       pod.getSpec().setServiceAccountName(confirmingAccount);
       pod.getSpec().getContainers().get(0).getEnv().addAll(confirmationEnv(node));
+    } else {
+      // the shared account may write no trust Lease: this member is one the timers decide for
+      pod.getSpec().getContainers().get(0).getEnv().add(new io.fabric8.kubernetes.api.model.EnvVarBuilder()
+          .withName("CONFIRM_TRUST").withValue("false").build());
     }
     return pod;
   }
