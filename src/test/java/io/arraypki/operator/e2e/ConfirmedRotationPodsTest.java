@@ -16,6 +16,7 @@ import io.arraypki.operator.pki.SerialNumbers;
 import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.MemberPods;
+import io.arraypki.operator.support.OperatorMetricsScrape;
 import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.PemFiles;
 import io.arraypki.operator.support.Scenario;
@@ -112,16 +113,18 @@ class ConfirmedRotationPodsTest {
       Duration took = Duration.between(began, Instant.now());
       MemberPods.Totals during = members.totals().minus(start);
       record(String.format("confirmed: primary change with trustPropagationDelay 10m and overlap 1h, %d members"
-          + " confirming (one through the sidecar): %s in %d s; waitingFor named %s; lease writes %s", nodes.size(),
-          during.text(), took.toSeconds(), namedWhileWaiting, writes.perLease()));
+          + " confirming (one through the sidecar): %s in %d s; waitingFor named %s", nodes.size(),
+          during.text(), took.toSeconds(), namedWhileWaiting));
 
       assertThat(took).as("ended on confirmations, long before the 10m delay alone").isLessThan(TIMERS_DELAY);
       assertThat(during.attempts()).as("calls made during the rotation").isGreaterThan(3L * 3 * 30);
       assertThat(during.failures()).as("failed calls between member pods during the rotation:\n"
           + String.join("\n", during.recentFailures())).isZero();
       assertThat(namedWhileWaiting).as("status.rotation.waitingFor named members while they loaded").isNotEmpty();
-      assertThat(warnings("ConfirmationTimedOut")).as("nobody was left behind").isEmpty();
+      assertThat(warnings("conf", "ConfirmationTimedOut")).as("nobody was left behind").isEmpty();
       awaitAllCurrent(nodes);
+      record("confirmed: lease writes during the rotation, until every member was current again: " + writes.perLease()
+          .entrySet().stream().filter(e -> e.getKey().startsWith("conf-")).toList());
       for (String node : nodes) {
         assertThat(writes.perLease().getOrDefault(node + "-trust", 0))
             .as("writes to %s-trust: at most one per change it loaded (new bundle, new leaf, old CA gone)", node)
@@ -179,7 +182,7 @@ class ConfirmedRotationPodsTest {
           + " waitingFor named %s", stopped, took.toSeconds(), named));
       assertThat(named).as("the stopped member is named while the rotation waits for it").contains(stopped);
       assertThat(took).as("the timeout, not the 10m delay, let the rotation go on").isLessThan(TIMERS_DELAY);
-      assertThat(warnings("ConfirmationTimedOut")).as("Warning Events naming the stopped member")
+      assertThat(warnings("halt", "ConfirmationTimedOut")).as("Warning Events naming the stopped member")
           .isNotEmpty().allSatisfy(m -> assertThat(m).contains(stopped));
 
       // outside the rotation, a member behind for longer than the timeout is a problem of its own
@@ -191,11 +194,23 @@ class ConfirmedRotationPodsTest {
           assertThat(c.getMessage()).contains(stopped);
         });
       });
+      if (OperatorUnderTest.deployed()) { // the deployed leader's /metrics, through the API server's pod proxy
+        Waits.upTo(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() ->
+            assertThat(OperatorMetricsScrape.find(OperatorMetricsScrape.scrape(), "arraypki_array_members_behind",
+                Map.of("namespace", ns(), "array", "halt"))).singleElement()
+                .satisfies(sample -> assertThat(sample.value()).isEqualTo(1.0)));
+      }
 
       members.restart(stopped);
       awaitAllCurrent(nodes);
       Waits.upTo(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).until(() ->
           Conditions.isTrue(scenario.status("halt").conditions, "MembersCurrent"));
+      if (OperatorUnderTest.deployed()) {
+        Waits.upTo(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() ->
+            assertThat(OperatorMetricsScrape.find(OperatorMetricsScrape.scrape(), "arraypki_array_members_behind",
+                Map.of("namespace", ns(), "array", "halt"))).singleElement()
+                .satisfies(sample -> assertThat(sample.value()).isZero()));
+      }
     } finally {
       keepLogs("halt", members);
       members.delete();
@@ -263,9 +278,11 @@ class ConfirmedRotationPodsTest {
     return Pem.certificate(SecretData.text(scenario.secret(node + "-peer-tls"), "tls.crt").orElseThrow(), "tls.crt");
   }
 
-  private List<String> warnings(String reason) {
+  /** The messages of the Warning Events of {@code reason} on the array (the test classes' arrays share a namespace). */
+  private List<String> warnings(String array, String reason) {
     return client().v1().events().inNamespace(ns()).list().getItems().stream()
-        .filter(e -> reason.equals(e.getReason()) && "Warning".equals(e.getType()))
+        .filter(e -> reason.equals(e.getReason()) && "Warning".equals(e.getType())
+            && array.equals(e.getInvolvedObject().getName()))
         .map(io.fabric8.kubernetes.api.model.Event::getMessage).toList();
   }
 
