@@ -16,6 +16,8 @@ import io.arraypki.operator.pki.SerialNumbers;
 import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.MemberPods;
+import static io.arraypki.operator.support.MemberPodsRecord.keepLogs;
+import static io.arraypki.operator.support.MemberPodsRecord.record;
 import io.arraypki.operator.support.OperatorMetricsScrape;
 import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.PemFiles;
@@ -74,7 +76,6 @@ class ConfirmedRotationPodsTest {
   @RegisterExtension
   static AbstractOperatorExtension operator = OperatorUnderTest.start();
 
-  private static final Path RESULTS = Commands.projectDir().resolve("target/member-pods/results.txt");
   private static final Duration TIMERS_DELAY = Duration.ofMinutes(10);
   private final Scenario scenario = new Scenario(operator);
 
@@ -342,19 +343,4 @@ class ConfirmedRotationPodsTest {
     }
   }
 
-  private static synchronized void record(String line) throws IOException {
-    Files.createDirectories(RESULTS.getParent());
-    Files.writeString(RESULTS, Instant.now() + " " + line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    System.out.println("member-pods: " + line);
-  }
-
-  private static void keepLogs(String array, MemberPods members) {
-    for (String node : members.nodes()) {
-      try {
-        Files.writeString(RESULTS.resolveSibling(array + "-" + node + ".log"), members.logs(node));
-      } catch (IOException | RuntimeException e) {
-        // the record of a run is a help, not a result
-      }
-    }
-  }
 }

@@ -8,6 +8,8 @@ import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.pki.Pem;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.MemberPods;
+import static io.arraypki.operator.support.MemberPodsRecord.keepLogs;
+import static io.arraypki.operator.support.MemberPodsRecord.record;
 import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.Propagation;
 import io.arraypki.operator.support.Scenario;
@@ -49,7 +51,6 @@ class MemberPodsRotationTest {
   @RegisterExtension
   static AbstractOperatorExtension operator = OperatorUnderTest.start();
 
-  private static final Path RESULTS = Commands.projectDir().resolve("target/member-pods/results.txt");
   private final Scenario scenario = new Scenario(operator);
 
   private KubernetesClient client() {
@@ -192,19 +193,4 @@ class MemberPodsRotationTest {
     return Duration.between(began, Instant.now()).toSeconds();
   }
 
-  private static synchronized void record(String line) throws IOException {
-    Files.createDirectories(RESULTS.getParent());
-    Files.writeString(RESULTS, Instant.now() + " " + line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    System.out.println("member-pods: " + line);
-  }
-
-  private static void keepLogs(String array, MemberPods members) {
-    for (String node : members.nodes()) {
-      try {
-        Files.writeString(RESULTS.resolveSibling(array + "-" + node + ".log"), members.logs(node));
-      } catch (IOException | RuntimeException e) {
-        // the record of a run is a help, not a result
-      }
-    }
-  }
 }

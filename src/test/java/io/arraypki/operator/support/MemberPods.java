@@ -165,18 +165,50 @@ public final class MemberPods {
         .build()).createOr(r -> r.update());
   }
 
+  /** What the member daemons look for: the member and array labels and the peer's DNS name. */
+  private static io.fabric8.kubernetes.api.model.ObjectMeta metadata(String namespace, String array, String node,
+      String peerDnsName) {
+    return new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(podName(node)).withNamespace(namespace)
+        .addToLabels(MEMBER_LABEL, node).addToLabels(ARRAY_LABEL, array)
+        .addToAnnotations("arraypki.io/peer-dns-name", peerDnsName).build();
+  }
+
+  /** The node's Secret, the array's trust ConfigMap, and a /tmp, as a user mounts them. */
+  private static List<io.fabric8.kubernetes.api.model.Volume> volumes(String node, String array) {
+    return List.of(
+        new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tls").withNewSecret()
+            .withSecretName(node + "-peer-tls").endSecret().build(),
+        new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("trust").withNewConfigMap()
+            .withName(array + "-trust").endConfigMap().build(),
+        new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+  }
+
+  private static List<io.fabric8.kubernetes.api.model.VolumeMount> mounts(boolean tmp) {
+    List<io.fabric8.kubernetes.api.model.VolumeMount> mounts = new ArrayList<>(List.of(
+        new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tls").withMountPath("/etc/array/tls")
+            .withReadOnly(true).build(),
+        new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("trust").withMountPath("/etc/array/trust")
+            .withReadOnly(true).build()));
+    if (tmp) {
+      mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    }
+    return mounts;
+  }
+
+  private static io.fabric8.kubernetes.api.model.PodSecurityContext nonRoot() {
+    return new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder().withRunAsNonRoot(true)
+        .withRunAsUser(65532L).withRunAsGroup(65532L).withNewSeccompProfile().withType("RuntimeDefault")
+        .endSeccompProfile().build();
+  }
+
   private static Pod pod(String namespace, String array, String node, String peerDnsName, String image,
       String confirmingAccount) {
     Pod pod = new PodBuilder()
-        .withNewMetadata().withName(podName(node)).withNamespace(namespace)
-        .addToLabels(MEMBER_LABEL, node).addToLabels(ARRAY_LABEL, array)
-        .addToAnnotations("arraypki.io/peer-dns-name", peerDnsName)
-        .endMetadata()
+        .withMetadata(metadata(namespace, array, node, peerDnsName))
         .withNewSpec()
         .withServiceAccountName(ACCOUNT)
         .withTerminationGracePeriodSeconds(2L)
-        .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(65532L).withRunAsGroup(65532L)
-        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
+        .withSecurityContext(nonRoot())
         .addNewContainer().withName("member").withImage(image).withImagePullPolicy("Never")
         .addNewEnv().withName("MEMBER_NAME").withValue(node).endEnv()
         .addNewEnv().withName("PEER_SELECTOR").withValue(ARRAY_LABEL + "=" + array).endEnv()
@@ -193,13 +225,9 @@ public final class MemberPods {
         .endResources()
         .withNewSecurityContext().withReadOnlyRootFilesystem(true).withAllowPrivilegeEscalation(false)
         .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
-        .addNewVolumeMount().withName("tls").withMountPath("/etc/array/tls").withReadOnly(true).endVolumeMount()
-        .addNewVolumeMount().withName("trust").withMountPath("/etc/array/trust").withReadOnly(true).endVolumeMount()
-        .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+        .withVolumeMounts(mounts(true))
         .endContainer()
-        .addNewVolume().withName("tls").withNewSecret().withSecretName(node + "-peer-tls").endSecret().endVolume()
-        .addNewVolume().withName("trust").withNewConfigMap().withName(array + "-trust").endConfigMap().endVolume()
-        .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+        .withVolumes(volumes(node, array))
         .endSpec().build();
     if (confirmingAccount != null) {
       pod.getSpec().setServiceAccountName(confirmingAccount);
@@ -236,15 +264,11 @@ public final class MemberPods {
     var restricted = new io.fabric8.kubernetes.api.model.SecurityContextBuilder().withReadOnlyRootFilesystem(true)
         .withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL").endCapabilities().build();
     return new PodBuilder()
-        .withNewMetadata().withName(podName(node)).withNamespace(namespace)
-        .addToLabels(MEMBER_LABEL, node).addToLabels(ARRAY_LABEL, array)
-        .addToAnnotations("arraypki.io/peer-dns-name", peerDnsName)
-        .endMetadata()
+        .withMetadata(metadata(namespace, array, node, peerDnsName))
         .withNewSpec()
         .withServiceAccountName(account)
         .withTerminationGracePeriodSeconds(2L)
-        .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(65532L).withRunAsGroup(65532L)
-        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
+        .withSecurityContext(nonRoot())
         .addNewContainer().withName("member").withImage(image("plain-member")).withImagePullPolicy("Never")
         .addNewEnv().withName("MEMBER_NAME").withValue(node).endEnv()
         .addNewPort().withName("mtls").withContainerPort(7443).endPort()
@@ -253,8 +277,7 @@ public final class MemberPods {
         .withPeriodSeconds(2).endReadinessProbe()
         .withNewResources().addToLimits("memory", new Quantity("32Mi")).endResources()
         .withSecurityContext(restricted)
-        .addNewVolumeMount().withName("tls").withMountPath("/etc/array/tls").withReadOnly(true).endVolumeMount()
-        .addNewVolumeMount().withName("trust").withMountPath("/etc/array/trust").withReadOnly(true).endVolumeMount()
+        .withVolumeMounts(mounts(false))
         .endContainer()
         .addNewContainer().withName("confirm-trust").withImage(image("operator")).withImagePullPolicy("Never")
         .withArgs("confirm-trust")
@@ -262,13 +285,9 @@ public final class MemberPods {
         .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-XX:TieredStopAtLevel=1 -XX:+UseSerialGC").endEnv()
         .withNewResources().addToLimits("memory", new Quantity("128Mi")).endResources()
         .withSecurityContext(restricted)
-        .addNewVolumeMount().withName("tls").withMountPath("/etc/array/tls").withReadOnly(true).endVolumeMount()
-        .addNewVolumeMount().withName("trust").withMountPath("/etc/array/trust").withReadOnly(true).endVolumeMount()
-        .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+        .withVolumeMounts(mounts(true))
         .endContainer()
-        .addNewVolume().withName("tls").withNewSecret().withSecretName(node + "-peer-tls").endSecret().endVolume()
-        .addNewVolume().withName("trust").withNewConfigMap().withName(array + "-trust").endConfigMap().endVolume()
-        .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+        .withVolumes(volumes(node, array))
         .endSpec().build();
   }
 
