@@ -655,16 +655,13 @@ final class ArrayPlanner {
   private static void membersCurrent(ArrayObservation seen, ClusterArrayStatus status, Long generation, Instant now) {
     List<String> stale = new ArrayList<>();
     int confirming = 0;
-    int current = 0;
     for (ArrayNode member : seen.facts().members()) {
       var trust = member.getStatus() == null ? null : member.getStatus().trust;
       if (trust == null || trust.state == null || trust.state == TrustState.Unconfirmed) {
         continue;
       }
       confirming++;
-      if (trust.state == TrustState.Current) {
-        current++;
-      } else if (trust.state == TrustState.Stale) {
+      if (trust.state == TrustState.Stale) {
         stale.add(member.getMetadata().getName());
       }
     }
@@ -682,8 +679,11 @@ final class ArrayPlanner {
       message = "no member confirms what it has loaded (a Node with a serviceAccountName whose daemon uses the member"
           + " library or the confirm-trust sidecar does): rotations wait for trustPropagationDelay";
     } else {
-      reason = "MembersCurrent";
-      message = current + " of " + confirming + " confirming members have loaded what their Secrets hold";
+      // not how many are current now: that moves with every delivery, and the array's status
+      // would be written for each (waitingFor and the Nodes' Trust column say it)
+      reason = "NoneStale";
+      message = confirming + " member(s) confirm what they load; none is behind for longer than "
+          + GoDuration.format(seen.settings().confirmationTimeout());
     }
     status.conditions = Conditions.set(status.conditions, MEMBERS_CURRENT, stale.isEmpty(), reason, message,
         generation, now);

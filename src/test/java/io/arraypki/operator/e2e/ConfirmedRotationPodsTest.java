@@ -103,7 +103,8 @@ class ConfirmedRotationPodsTest {
       assertThat(scenario.status("conf").conditions).anySatisfy(c -> {
         assertThat(c.getType()).isEqualTo("MembersCurrent");
         assertThat(c.getStatus()).isEqualTo("True");
-        assertThat(c.getMessage()).startsWith("4 of 4 confirming members");
+        assertThat(c.getReason()).isEqualTo("NoneStale");
+        assertThat(c.getMessage()).startsWith("4 member(s) confirm what they load");
       });
       MemberPods.Totals start = members.totals();
       writes.reset();
