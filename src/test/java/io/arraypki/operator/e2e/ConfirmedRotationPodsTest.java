@@ -162,25 +162,35 @@ class ConfirmedRotationPodsTest {
     try {
       awaitAllCurrent(nodes);
       String stopped = nodes.get(2);
-      members.stop(stopped);
 
       // its ServiceAccount can confirm for itself only: another member's Lease is refused by RBAC
       String account = Arrays.get(client(), ns(), stopped).getSpec().serviceAccountName;
       try (KubernetesClient asMember = impersonating("system:serviceaccount:" + ns() + ":" + account)) {
-        KubernetesClientException refused = org.junit.jupiter.api.Assertions.assertThrows(
-            KubernetesClientException.class, () -> asMember.resources(Lease.class).inNamespace(ns())
-                .withName(nodes.get(0) + "-trust").patch(PatchContext.of(PatchType.JSON_MERGE),
-                    "{\"metadata\":{\"annotations\":{\"" + TrustLeases.TRUSTED_CAS + "\":\"sha256:00\"}}}"));
-        assertThat(refused.getCode()).isEqualTo(403);
+        var others = asMember.resources(Lease.class).inNamespace(ns()).withName(nodes.get(0) + "-trust");
+        KubernetesClientException patch = org.junit.jupiter.api.Assertions.assertThrows(
+            KubernetesClientException.class, () -> others.patch(PatchContext.of(PatchType.JSON_MERGE),
+                "{\"metadata\":{\"annotations\":{\"" + TrustLeases.TRUSTED_CAS + "\":\"sha256:00\"}}}"));
+        assertThat(patch.getCode()).isEqualTo(403);
+        Lease theirs = client().resources(Lease.class).inNamespace(ns()).withName(nodes.get(0) + "-trust").get();
+        KubernetesClientException update = org.junit.jupiter.api.Assertions.assertThrows(
+            KubernetesClientException.class, () -> asMember.resource(theirs).update());
+        assertThat(update.getCode()).isEqualTo(403);
         assertThat(asMember.resources(Lease.class).inNamespace(ns()).withName(stopped + "-trust").get())
             .as("its own Lease it may read").isNotNull();
       }
 
+      // the rotation starts, and the member's pod stops before the kubelet brings it the new bundle
       Instant began = Instant.now();
       scenario.patch(ClusterArray.class, "halt", "{\"metadata\":{\"annotations\":{\"arraypki.io/renew-ca\":\"t1\"}}}");
+      Waits.upTo(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        var rotation = scenario.status("halt").rotation;
+        return rotation != null && rotation.phase == RotationPhase.PublishingTrust && rotation.waitingFor != null
+            && rotation.waitingFor.contains(stopped);
+      });
+      members.stop(stopped);
       Set<String> named = awaitRotatedTo("halt", 2, Duration.ofMinutes(8));
       Duration took = Duration.between(began, Instant.now());
-      record(String.format("stopped member: renew-ca with %s stopped, confirmationTimeout 1m: done in %d s,"
+      record(String.format("stopped member: renew-ca, %s stopped as it began, confirmationTimeout 1m: done in %d s,"
           + " waitingFor named %s", stopped, took.toSeconds(), named));
       assertThat(named).as("the stopped member is named while the rotation waits for it").contains(stopped);
       assertThat(took).as("the timeout, not the 10m delay, let the rotation go on").isLessThan(TIMERS_DELAY);
