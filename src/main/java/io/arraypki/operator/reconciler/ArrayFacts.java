@@ -68,16 +68,18 @@ record ArrayFacts(
             && s.getMetadata().getName().equals(Names.caSecret(name)))
         .findFirst();
     // What members confirmed they have loaded, by node: only members that name a ServiceAccount
-    // have a Lease they can write.
+    // have a Lease they can write. A confirmation counts only from the Lease of that name the
+    // operator made for that very Node (its controller): a member may edit its own Lease's
+    // labels, and another workload may create Leases, but neither may confirm for a member.
     Map<String, TrustLeases.Confirmation> confirmations = new java.util.HashMap<>();
-    EventSources.ofArray(context, Lease.class, EventSources.LEASES, namespace, name)
-        .filter(l -> Labels.COMPONENT_TRUST_LEASE.equals(EventSources.label(l, Labels.COMPONENT)))
-        .forEach(l -> {
-          String node = EventSources.label(l, Labels.NODE);
-          if (node != null && membersByName.containsKey(node)) {
-            TrustLeases.confirmation(l).ifPresent(c -> confirmations.put(node, c));
-          }
-        });
+    var leases = EventSources.source(context, Lease.class, EventSources.LEASES);
+    for (ArrayNode member : members) {
+      String node = member.getMetadata().getName();
+      leases.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(Names.trustLease(node), namespace))
+          .filter(l -> io.arraypki.operator.k8s.ManagedObjects.controlledBy(l, member))
+          .flatMap(TrustLeases::confirmation)
+          .ifPresent(c -> confirmations.put(node, c));
+    }
     return new ArrayFacts(members, membersByName, generations, issued, List.copyOf(participants), service, alias,
         Map.copyOf(confirmations));
   }

@@ -404,6 +404,13 @@ final class ArrayPlanner {
    * trusting the pending CA (PublishingTrust), serving the certificate their Secret holds now,
    * signed by the signing CA (Resigning, Retiring). The service certificate never confirms.
    */
+  private static Optional<Secret> clientSecret(ArrayFacts facts, String node) {
+    return facts.issued().stream()
+        .filter(s -> Labels.COMPONENT_CLIENT.equals(EventSources.label(s, Labels.COMPONENT))
+            && node.equals(EventSources.label(s, Labels.NODE)))
+        .findFirst();
+  }
+
   static RotationPlanner.Confirmations confirmations(ArrayFacts facts, RotationPlanner.Phase phase,
       Map<Long, Secret> generations, long active) {
     String pendingDigest = phase.phase() == RotationPhase.PublishingTrust && phase.toGeneration() != null
@@ -425,6 +432,16 @@ final class ArrayPlanner {
       }
       boolean servesActive = ArrayFacts.signedBy(participant) == active && LeafSecrets.leaf(participant)
           .map(leaf -> confirmed.get().serves(leaf.getSerialNumber())).orElse(false);
+      // A member that reports more than its peer certificate serves a client identity too: its
+      // current client certificate must be among them. One that reports the peer certificate
+      // alone has its client Secret in the same pod, which the kubelet updates in the same sync.
+      if (servesActive && confirmed.get().leafSerials().size() > 1) {
+        servesActive = clientSecret(facts, node)
+            .filter(c -> ArrayFacts.signedBy(c) == active)
+            .flatMap(LeafSecrets::leaf)
+            .map(leaf -> confirmed.get().serves(leaf.getSerialNumber()))
+            .orElse(true);
+      }
       if (!servesActive) {
         notServing.add(node);
       }

@@ -130,11 +130,10 @@ public final class CertificateTimes {
   public static Map<String, Long> membersBehind(Collection<ArrayNode> nodes) {
     Map<String, Long> behind = new java.util.TreeMap<>();
     for (ArrayNode node : nodes) {
-      if (node.getSpec() == null || node.getSpec().array == null || node.getSpec().array.isEmpty()
-          || node.getStatus() == null || node.getStatus().trust == null) {
+      if (node.getSpec() == null || node.getSpec().array == null || node.getSpec().array.isEmpty()) {
         continue;
       }
-      var state = node.getStatus().trust.state;
+      var state = node.getStatus() == null || node.getStatus().trust == null ? null : node.getStatus().trust.state;
       boolean isBehind = state == io.arraypki.operator.api.TrustState.Loading
           || state == io.arraypki.operator.api.TrustState.Stale;
       behind.merge(node.getMetadata().getNamespace() + "/" + node.getSpec().array, isBehind ? 1L : 0L, Long::sum);

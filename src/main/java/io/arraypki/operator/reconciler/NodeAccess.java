@@ -77,9 +77,10 @@ final class NodeAccess {
     if (!array.isEmpty() && role != NodeRole.Pending && role != NodeRole.Standalone) {
       configMaps.add(Names.trustConfigMap(array));
     }
-    return new Plan(List.of(new Apply<>(AccessRoles.role(node, array, secrets, configMaps,
-        List.of(Names.trustLease(name))), currentRole),
-        new Apply<>(AccessRoles.binding(node, array, account), currentBinding),
-        new Apply<>(TrustLeases.desired(node, array), currentLease)), List.of());
+    // The Lease before the Role that lets the account write it: an object of that name made by
+    // someone else stops the apply (NameCollision) before any right to it is granted.
+    return new Plan(List.of(new Apply<>(TrustLeases.desired(node, array), currentLease),
+        new Apply<>(AccessRoles.role(node, array, secrets, configMaps, List.of(Names.trustLease(name))), currentRole),
+        new Apply<>(AccessRoles.binding(node, array, account), currentBinding)), List.of());
   }
 }

@@ -107,7 +107,8 @@ final class NodePlanner {
         .orElse(ArraySettings.defaults().confirmationTimeout());
     ArrayNodeStatus before = o.node().getStatus();
     ConfirmationCheck.Outcome outcome = ConfirmationCheck.check(Names.trustLease(o.name()),
-        o.trustLease().flatMap(TrustLeases::confirmation), expected, before == null ? null : before.trust, timeout,
+        o.trustLease().filter(l -> ManagedObjects.controlledBy(l, o.node())).flatMap(TrustLeases::confirmation),
+        expected, before == null ? null : before.trust, timeout,
         now);
     status.trust(outcome.status());
     outcome.wakeAt().ifPresent(steps::wakeBy);

@@ -241,7 +241,8 @@ public final class RotationPlanner {
           "superseded CA generation " + pending + "; ");
     }
     if (f.trustingPending() < f.participants()) {
-      return keep(f, phase, Optional.empty());
+      // still writing bundles (or a member joined): the wait begins when every Secret holds it
+      return keep(f, phase.waiting(null, null), Optional.empty());
     }
     // Every Secret holds the new CA: from now on the members load it. Those that confirm are
     // waited for (up to the timeout), those that never do get the propagation delay.
@@ -292,7 +293,7 @@ public final class RotationPlanner {
       }
     }
     if (f.onActive() < f.participants()) {
-      return keep(f, phase, Optional.empty(), f.confirmations().notServingActive());
+      return keep(f, phase, Optional.empty()); // re-signing: the operator's work, nobody is waited for
     }
     Gate gate = retiringGate(f, f.now());
     Phase retiring = new Phase(RotationPhase.Retiring, phase.reason(), phase.toGeneration(), phase.startedAt(),

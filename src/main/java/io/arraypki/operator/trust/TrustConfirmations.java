@@ -33,7 +33,8 @@ import java.util.stream.Collectors;
  *
  * <p>While the files are missing or do not parse, nothing is reported (a member that loaded
  * nothing confirms nothing). A failed read or write is logged, one line each, and tried again
- * after 1 s, doubling up to 30 s. Log lines name certificates by digest and serial; no key is
+ * after 1 s, doubling up to 30 s (after 5 minutes when the API says the Lease is missing or not
+ * this member's: 404, 403). Log lines name certificates by digest and serial; no key is
  * ever read here.
  *
  * <pre>{@code
@@ -297,10 +298,18 @@ public final class TrustConfirmations implements AutoCloseable {
     return wait.compareTo(LONGEST_RETRY) > 0 ? LONGEST_RETRY : wait;
   }
 
+  /**
+   * After the API answered that the Lease is not there or not this member's (404, 403: its Node
+   * names no ServiceAccount, or another one), asking again every 30 s would only load the API
+   * server (a thousand such members: thirty requests a second): it is asked again after this.
+   */
+  static final Duration REFUSED_RETRY = Duration.ofMinutes(5);
+
   private void failed(String what, Exception e) {
     failures++;
     consecutiveFailures++;
-    Duration wait = backoff(consecutiveFailures);
+    boolean refused = e instanceof KubernetesLease.LeaseException l && (l.status() == 403 || l.status() == 404);
+    Duration wait = refused ? REFUSED_RETRY : backoff(consecutiveFailures);
     retryAtNanos = nanoTime.getAsLong() + wait.toNanos();
     lastError = describe(e);
     String retry = "failure " + consecutiveFailures + " in a row, next try in " + wait.toSeconds() + " s";

@@ -97,6 +97,18 @@ class TrustLeaseTest {
     Waits.converge().until(() -> bundleHasTwoCas("gate-0") && bundleHasTwoCas("gate-1"));
     confirmWhatTheSecretHolds("gate-0");
     Waits.converge().until(() -> List.of("gate-1").equals(scenario.status("gate").rotation.waitingFor));
+    // a Lease labelled for gate-1 but not the one made for it confirms nothing, whatever it says
+    var secret = Arrays.secret(scenario.client(), scenario.ns(), "gate-1-peer-tls");
+    scenario.client().resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder().withNewMetadata()
+        .withName("gate-impostor").withNamespace(scenario.ns())
+        .addToLabels("app.kubernetes.io/managed-by", "arraypki-operator").addToLabels("arraypki.io/array", "gate")
+        .addToLabels("arraypki.io/node", "gate-1").addToLabels("arraypki.io/component", "trust-confirmation")
+        .addToAnnotations(TrustLeases.TRUSTED_CAS, digests(secret))
+        .addToAnnotations(TrustLeases.LEAF_SERIALS, serial(secret))
+        .endMetadata().build()).create();
+    io.arraypki.operator.support.Quiescence.forceArrayReconcile(scenario, "gate");
+    assertThat(scenario.status("gate").rotation.phase).isEqualTo(RotationPhase.PublishingTrust);
+    assertThat(scenario.status("gate").rotation.waitingFor).containsExactly("gate-1");
     confirmWhatTheSecretHolds("gate-1");
     // then the new CA signs, and the old one goes once both serve its certificates
     Waits.converge().until(() -> scenario.status("gate").rotation.phase == RotationPhase.Retiring);
@@ -154,10 +166,17 @@ class TrustLeaseTest {
   /** What a member library would write after loading the node's Secret as it is now. */
   private void confirmWhatTheSecretHolds(String node) {
     var secret = Arrays.secret(scenario.client(), scenario.ns(), node + "-peer-tls");
-    String cas = Pem.certificates(SecretData.text(secret, "ca.crt").orElseThrow(), "ca.crt").stream()
+    asMember(node, node, digests(secret), serial(secret));
+  }
+
+  private static String digests(io.fabric8.kubernetes.api.model.Secret secret) {
+    return Pem.certificates(SecretData.text(secret, "ca.crt").orElseThrow(), "ca.crt").stream()
         .map(Fingerprints::digest).sorted().collect(Collectors.joining(","));
+  }
+
+  private static String serial(io.fabric8.kubernetes.api.model.Secret secret) {
     X509Certificate leaf = Pem.certificate(SecretData.text(secret, "tls.crt").orElseThrow(), "tls.crt");
-    asMember(node, node, cas, leaf.getSerialNumber().toString(16));
+    return leaf.getSerialNumber().toString(16);
   }
 
   /** A merge patch of {@code leaseOf}'s Lease under {@code node}'s ServiceAccount. */

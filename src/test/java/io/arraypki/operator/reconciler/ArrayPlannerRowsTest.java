@@ -1,5 +1,9 @@
 package io.arraypki.operator.reconciler;
 
+import io.arraypki.operator.api.RotationReason;
+
+import io.arraypki.operator.api.RotationPhase;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arraypki.operator.api.ArrayNode;
@@ -14,6 +18,7 @@ import io.arraypki.operator.k8s.CaSecrets;
 import io.arraypki.operator.k8s.Conditions;
 import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.LeafSecrets;
+import io.arraypki.operator.k8s.TrustLeases;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.Revocations;
 import io.arraypki.operator.k8s.SshSecrets;
@@ -56,6 +61,30 @@ class ArrayPlannerRowsTest {
   private final CertificateAuthority ca = ca(1);
 
   // ---- section 4: demoting, offlining, normal nodes holding privileged material ----
+
+  @Test
+  void aMemberThatReportsAClientIdentityServesTheNewCaOnlyOnceItsCurrentClientCertificateIsAmongItsLeaves() {
+    ClusterArray array = array("a");
+    Secret gen1 = generation(array, 1, ca);
+    Secret aPeer = leaf(array, "a", Labels.COMPONENT_PEER);
+    Secret aClient = leaf(array, "a", Labels.COMPONENT_CLIENT);
+    BigInteger peer = LeafSecrets.leaf(aPeer).orElseThrow().getSerialNumber();
+    BigInteger client = LeafSecrets.leaf(aClient).orElseThrow().getSerialNumber();
+    BigInteger oldClient = BigInteger.valueOf(42);
+    RotationPlanner.Phase retiring = new RotationPlanner.Phase(RotationPhase.Retiring, RotationReason.Requested, 1L,
+        NOW, null, null);
+    java.util.function.Function<Set<BigInteger>, RotationPlanner.Confirmations> confirming = serials ->
+        ArrayPlanner.confirmations(facts(List.of(node("a")), Map.of(1L, gen1), List.of(aPeer, aClient),
+            Map.of("a", new TrustLeases.Confirmation(Set.of(), serials, NOW, "pod-a"))), retiring, Map.of(1L, gen1), 1L);
+
+    assertThat(confirming.apply(Set.of(peer)).notServingActive()).as("peer only: the client Secret is in the same pod")
+        .isEmpty();
+    assertThat(confirming.apply(Set.of(peer, oldClient)).notServingActive()).as("still the old client certificate")
+        .containsExactly("a");
+    assertThat(confirming.apply(Set.of(peer, client)).notServingActive()).isEmpty();
+    assertThat(confirming.apply(Set.of(oldClient)).notServingActive()).containsExactly("a");
+    assertThat(confirming.apply(Set.of(peer)).anySilent()).isFalse();
+  }
 
   @Test
   void demotingACandidateRevokesAndRemovesItsClientSecretInTheArrayPlan() {

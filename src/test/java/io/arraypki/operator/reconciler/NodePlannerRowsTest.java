@@ -184,7 +184,7 @@ class NodePlannerRowsTest {
         .contains("Lease/" + Names.trustLease("b"));
     assertThat(names(role, "secrets")).containsExactly(Names.peerSecret("b"));
     assertThat(names(role, "configmaps")).containsExactly(Names.trustConfigMap("sgd"));
-    var binding = (io.fabric8.kubernetes.api.model.rbac.RoleBinding) plan.access().apply().get(1).desired();
+    var binding = (io.fabric8.kubernetes.api.model.rbac.RoleBinding) plan.access().apply().get(2).desired();
     assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("b-sa"));
     assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
   }
