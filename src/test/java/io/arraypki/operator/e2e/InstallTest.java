@@ -220,6 +220,7 @@ class InstallTest {
         " configmaps [] create,get,list,patch,watch",
         " events [] create",
         "rbac.authorization.k8s.io rolebindings,roles [] create,delete,get,list,patch,watch",
+        "coordination.k8s.io leases [] create,delete,get,list,patch,update,watch",
         "certificates.k8s.io certificatesigningrequests [] list,watch",
         "certificates.k8s.io certificatesigningrequests/status [] update",
         "certificates.k8s.io signers [clusterarrays.arraypki.io/*] sign",
