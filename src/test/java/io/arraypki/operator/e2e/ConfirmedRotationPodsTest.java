@@ -206,6 +206,7 @@ class ConfirmedRotationPodsTest {
           assertThat(c.getMessage()).contains(stopped);
         });
       });
+      awaitAllCurrent(nodes.stream().filter(n -> !n.equals(stopped)).toList()); // the others loaded the retirement
       if (OperatorUnderTest.deployed()) { // the deployed leader's /metrics, through the API server's pod proxy
         Waits.upTo(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() ->
             assertThat(OperatorMetricsScrape.find(OperatorMetricsScrape.scrape(), "arraypki_array_members_behind",
