@@ -22,12 +22,13 @@ import java.util.stream.Collectors;
  * the time.
  */
 public final class TrustLeases {
+  // The annotations' names are the member library's, which writes them: one contract, one spelling.
   /** {@code sha256:<hex>} of each CA in the loaded bundle, sorted, comma-separated. */
-  public static final String TRUSTED_CAS = "arraypki.io/trusted-cas";
+  public static final String TRUSTED_CAS = io.arraypki.operator.trust.Confirmation.TRUSTED_CAS;
   /** Lower-case hex serial of each certificate the member serves, sorted, comma-separated. */
-  public static final String LEAF_SERIALS = "arraypki.io/leaf-serials";
+  public static final String LEAF_SERIALS = io.arraypki.operator.trust.Confirmation.LEAF_SERIALS;
   /** When the member loaded that (RFC 3339). */
-  public static final String CONFIRMED_AT = "arraypki.io/confirmed-at";
+  public static final String CONFIRMED_AT = io.arraypki.operator.trust.Confirmation.CONFIRMED_AT;
 
   private TrustLeases() {}
 

@@ -28,6 +28,22 @@ public final class Fingerprints {
   }
 
   /**
+   * {@link #shortForm} of a {@link #digest} ({@code sha256:abcdef01...} gives {@code AB:CD:EF:01}).
+   * Never throws: a member writes the digests it confirms, and a malformed one is shown as it is.
+   */
+  public static String shortDigest(String digest) {
+    String hex = digest.startsWith("sha256:") ? digest.substring(7) : digest;
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i + 2 <= hex.length() && i < 8; i += 2) {
+      if (s.length() > 0) {
+        s.append(':');
+      }
+      s.append(hex, i, i + 2);
+    }
+    return s.toString().toUpperCase(Locale.ROOT);
+  }
+
+  /**
    * Whether a pin names this certificate. Pins are accepted in any case, with or without colons
    * and with or without a {@code SHA256:} (or {@code sha256:}, {@code SHA-256:}) prefix.
    */

@@ -10,7 +10,9 @@ import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.pki.CertificateAuthority;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.arraypki.operator.k8s.ManagedObjects;
 import io.arraypki.operator.k8s.TrustLeases;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.util.List;
 import java.util.Map;
@@ -75,8 +77,8 @@ record ArrayFacts(
     var leases = EventSources.source(context, Lease.class, EventSources.LEASES);
     for (ArrayNode member : members) {
       String node = member.getMetadata().getName();
-      leases.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(Names.trustLease(node), namespace))
-          .filter(l -> io.arraypki.operator.k8s.ManagedObjects.controlledBy(l, member))
+      leases.get(new ResourceID(Names.trustLease(node), namespace))
+          .filter(l -> ManagedObjects.controlledBy(l, member))
           .flatMap(TrustLeases::confirmation)
           .ifPresent(c -> confirmations.put(node, c));
     }

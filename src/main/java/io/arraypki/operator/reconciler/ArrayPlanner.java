@@ -66,8 +66,6 @@ final class ArrayPlanner {
   static final String LEDGER_CORRUPT = ClusterArrayReconciler.LEDGER_CORRUPT;
   static final Duration ISSUER_RECHECK = ClusterArrayReconciler.ISSUER_RECHECK;
   static final String MEMBERS_CURRENT = ClusterArrayReconciler.MEMBERS_CURRENT;
-  /** status.rotation.waitingFor names at most this many members (waitingForCount counts them all). */
-  static final int WAITING_FOR_LISTED = 10;
 
   private ArrayPlanner() {}
 
@@ -521,7 +519,7 @@ final class ArrayPlanner {
       rotation.phaseEndsAt = phase.phaseEndsAt() == null ? null : Conditions.timestamp(phase.phaseEndsAt());
       rotation.total = facts.participants().size();
       rotation.waitingSince = phase.waitingSince() == null ? null : Conditions.timestamp(phase.waitingSince());
-      rotation.waitingFor = plan.waitingFor().isEmpty() ? null : plan.waitingFor().stream().limit(WAITING_FOR_LISTED)
+      rotation.waitingFor = plan.waitingFor().isEmpty() ? null : plan.waitingFor().stream().limit(RotationPlanner.MEMBERS_NAMED)
           .toList();
       rotation.waitingForCount = plan.waitingFor().isEmpty() ? null : plan.waitingFor().size();
       rotation.resigned = phase.phase() == RotationPhase.PublishingTrust ? 0
@@ -689,8 +687,7 @@ final class ArrayPlanner {
       reason = "MembersStale";
       message = stale.size() + " member(s) have not confirmed the bundle and certificate their Secrets hold for over "
           + GoDuration.format(seen.settings().confirmationTimeout()) + ": "
-          + String.join(", ", stale.stream().limit(WAITING_FOR_LISTED).toList())
-          + (stale.size() > WAITING_FOR_LISTED ? " and " + (stale.size() - WAITING_FOR_LISTED) + " more" : "");
+          + RotationPlanner.named(stale);
     } else if (confirming == 0) {
       reason = "NoConfirmingMembers";
       message = "no member confirms what it has loaded (a Node with a serviceAccountName whose daemon uses the member"

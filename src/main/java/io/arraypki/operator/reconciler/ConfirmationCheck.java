@@ -44,7 +44,7 @@ final class ConfirmationCheck {
       return new Outcome(status, Optional.empty(), false);
     }
     TrustLeases.Confirmation c = confirmation.get();
-    status.trustedCAs = c.trustedCas().stream().map(ConfirmationCheck::shortDigest).sorted().toList();
+    status.trustedCAs = c.trustedCas().stream().map(Fingerprints::shortDigest).sorted().toList();
     status.leafSerials = c.leafSerials().stream().map(SerialNumbers::format).sorted().toList();
     status.confirmedAt = c.at() == null ? null : Conditions.timestamp(c.at());
     status.confirmedBy = c.holder();
@@ -63,19 +63,6 @@ final class ConfirmationCheck {
     }
     status.state = TrustState.Stale;
     return new Outcome(status, Optional.empty(), before == null || before.state != TrustState.Stale);
-  }
-
-  /** The first four bytes of a {@code sha256:} digest in the fingerprint's short form (AB:CD:EF:01). */
-  static String shortDigest(String digest) {
-    String hex = digest.startsWith("sha256:") ? digest.substring(7) : digest;
-    StringBuilder s = new StringBuilder();
-    for (int i = 0; i + 2 <= hex.length() && i < 8; i += 2) {
-      if (s.length() > 0) {
-        s.append(':');
-      }
-      s.append(hex, i, i + 2);
-    }
-    return s.toString().toUpperCase(java.util.Locale.ROOT);
   }
 
   /** The digests of the CAs of a PEM bundle. */

@@ -20,6 +20,8 @@ import java.util.TreeSet;
  */
 public final class RotationPlanner {
   static final int MAX_TRUSTED = 3;
+  /** Messages and status.rotation.waitingFor name at most this many members. */
+  static final int MEMBERS_NAMED = 10;
 
   private RotationPlanner() {}
 
@@ -270,11 +272,15 @@ public final class RotationPlanner {
   }
 
   private static Step timedOut(Gate gate, String what, Facts f) {
-    List<String> named = gate.waiting().stream().limit(10).toList();
-    String more = gate.waiting().size() > named.size() ? " and " + (gate.waiting().size() - named.size()) + " more" : "";
     return new Step(StepKind.ConfirmationTimedOut, gate.waiting().size() + " member(s) did not confirm that they "
         + what + " within confirmationTimeout " + io.arraypki.operator.pki.GoDuration.format(f.confirmationTimeout())
-        + ": " + String.join(", ", named) + more + "; the rotation goes on without them");
+        + ": " + named(gate.waiting()) + "; the rotation goes on without them");
+  }
+
+  /** "a, b, c" for at most {@link #MEMBERS_NAMED} members, then "and N more". */
+  static String named(List<String> members) {
+    String listed = String.join(", ", members.stream().limit(MEMBERS_NAMED).toList());
+    return members.size() > MEMBERS_NAMED ? listed + " and " + (members.size() - MEMBERS_NAMED) + " more" : listed;
   }
 
   private static Plan activate(Facts f, Phase phase, long pending, String pendingPrimary) {
