@@ -15,7 +15,9 @@ OPERATOR_NS=arraypki-system
 if [ "${1:-}" = stop ]; then
   if grep -q '^kube-apiserver: running' <<<"$(e2e/local-cluster.sh status)"; then
     eval "$(e2e/local-cluster.sh env)"
-    kubectl delete namespace arraypki-demo --ignore-not-found --wait=false >/dev/null || true
+    # the namespace goes first, while the operator still runs: it removes the Nodes' finalizers
+    # (an operator uninstalled first would leave the namespace Terminating for the next demo)
+    kubectl delete namespace arraypki-demo --ignore-not-found --timeout=120s >/dev/null || true
     helm uninstall "$RELEASE" -n "$OPERATOR_NS" --ignore-not-found >/dev/null || true
   fi
   e2e/local-cluster.sh down
