@@ -37,16 +37,39 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
  * The benchmark behind {@code e2e/bench.sh}: on the local control plane, with the operator run by
  * {@code e2e/operator-as-serviceaccount.sh} (so its requests are told apart in the audit log by
- * its ServiceAccount), it measures the floor (the three writes per member the design needs, done
- * by one client with the operator's concurrency), issue and re-sign times, the operator's writes
- * per member and in a quiet period (from the API server's audit log), and the operator's live heap
- * and RSS with 10,000 unrelated Secrets and ConfigMaps in the cluster.
+ * its ServiceAccount) under the image's JVM flags and the chart's memory limit (bench.sh passes
+ * them in {@code OPERATOR_JAVA_OPTS}), and with 10,000 unrelated Secrets and ConfigMaps in the
+ * cluster, it measures N members spread evenly over A arrays ({@code --arrays}):
+ *
+ * <ul>
+ *   <li>{@code issue_s}: from the first create (the arrays, then the Nodes, by {@code --threads}
+ *       threads) until all N Nodes are Ready. {@code issue_ratio = issue_s / issue_floor_s}, the
+ *       issue floor being one client with the operator's concurrency doing per member the three
+ *       writes the job cannot do without: create the Node (the user's write), create a peer-sized
+ *       Secret, patch a Ready-sized Node status.
+ *   <li>{@code resign_s}: from changing every array's primary (to its second member) at once until
+ *       every peer Secret is signed by CA generation 2. {@code resign_ratio = resign_s /
+ *       resign_floor_s}, the resign floor being per member the three writes a zero-outage rotation
+ *       needs, on Nodes and Secrets that exist: the Secret's {@code ca.crt} to a bundle of two CAs,
+ *       the Secret's {@code tls.crt} and {@code tls.key} to a new certificate, the Node's status.
+ *   <li>{@code writes_per_member} and {@code writes_per_member_resign}: the operator's writes (audit
+ *       log) during issue and during resign, / N; {@code steady_writes}: its writes in a quiet
+ *       period after issue.
+ *   <li>{@code cpu_ms_per_member_issue} and {@code cpu_ms_per_member_resign}: the operator JVM's
+ *       CPU time (user + system) over issue and over resign, / N.
+ *   <li>{@code heap_mb}: live heap after a full GC at N (after issue and the quiet period, before
+ *       resign); {@code heap_baseline_mb}: the same with no members (after the warm-up, before
+ *       issue); {@code heap_kb_per_member}: their difference / N.
+ *   <li>{@code rss_mb_after_issue} and {@code rss_mb} (at the end, after resign): the JVM's resident
+ *       set, as a pod with the chart's memory limit would show it.
+ * </ul>
  */
 public final class ClusterBench {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -54,23 +77,34 @@ public final class ClusterBench {
   private static final Set<String> WRITES = Set.of("create", "update", "patch", "delete", "deletecollection");
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String UNRELATED_NAMESPACE = "bench-unrelated";
+  // the sizes of a peer Secret's entries as the operator writes them (ECDSA P-256)
+  private static final int CA_BYTES = 558;
+  private static final int CERTIFICATE_BYTES = 806;
+  private static final int KEY_BYTES = 258;
 
   private final KubernetesClient client;
   private final Path project;
   private final Path auditLogs;
   private final int nodes;
+  private final int arrays;
   private final int threads;
   private final int unrelated;
   private final int steadySeconds;
   private final int warmupNodes;
   private final String suffix = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
 
-  private ClusterBench(KubernetesClient client, Path project, Path auditLogs, int nodes, int threads, int unrelated,
-      int steadySeconds, int warmupNodes) {
+  private ClusterBench(KubernetesClient client, Path project, Path auditLogs, int nodes, int arrays, int threads,
+      int unrelated, int steadySeconds, int warmupNodes) {
+    if (nodes < 2 * arrays) {
+      // resign makes every array's second member its primary
+      throw new IllegalArgumentException("--nodes " + nodes + " gives some of --arrays " + arrays
+          + " fewer than two members");
+    }
     this.client = client;
     this.project = project;
     this.auditLogs = auditLogs;
     this.nodes = nodes;
+    this.arrays = arrays;
     this.threads = threads;
     this.unrelated = unrelated;
     this.steadySeconds = steadySeconds;
@@ -86,7 +120,8 @@ public final class ClusterBench {
     try (KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory())
         .build()) {
       ClusterBench bench = new ClusterBench(client, project, Path.of(options.get("audit-logs")),
-          Integer.parseInt(options.getOrDefault("nodes", "100")), Integer.parseInt(options.getOrDefault("threads", "16")),
+          Integer.parseInt(options.getOrDefault("nodes", "100")), Integer.parseInt(options.getOrDefault("arrays", "1")),
+          Integer.parseInt(options.getOrDefault("threads", "16")),
           Integer.parseInt(options.getOrDefault("unrelated", "10000")),
           Integer.parseInt(options.getOrDefault("steady-seconds", "120")),
           Integer.parseInt(options.getOrDefault("warmup-nodes", "200")));
@@ -97,49 +132,62 @@ public final class ClusterBench {
   private void run(Path out) throws Exception {
     Map<String, Object> results = new LinkedHashMap<>();
     results.put("nodes", nodes);
+    results.put("arrays", arrays);
     results.put("threads", threads);
     results.put("warmup_nodes", warmupNodes);
+    // inherited by the start script, which runs the operator's JVM with them
+    results.put("jvm_options", System.getenv().getOrDefault("OPERATOR_JAVA_OPTS", ""));
     ensureUnrelatedObjects();
 
     // The operator watches the benchmark's namespaces and the one with the unrelated objects, not
-    // the floor's, whose Nodes are none of its business. It is warmed up first (an operator runs
-    // for long: its JIT has compiled what issuing needs), after the floor, during which it is idle.
+    // the floors', whose Nodes are none of its business. It is warmed up first (an operator runs
+    // for long: its JIT has compiled what issuing needs), after the floors, during which it is idle.
     String warm = "bench-warmup-" + suffix;
     String ns = "bench-" + suffix;
     operator("start", String.join(",", UNRELATED_NAMESPACE, warm, ns));
     try {
-      double floor = floor();
-      results.put("floor_s", round(floor));
+      OperatorJvm jvm = OperatorJvm.of(project);
+      Floors floors = floors();
+      results.put("issue_floor_s", round(floors.issueSeconds()));
+      results.put("resign_floor_s", round(floors.resignSeconds()));
       if (warmupNodes > 0) {
         warmUp(warm);
       }
+      // with the warm-up's namespace gone: what the operator holds with no members
+      long baselineHeapKb = jvm.liveHeapKb();
+      results.put("heap_baseline_mb", round(baselineHeapKb / 1024.0));
       namespace(ns);
-      measure(ns, floor, results);
+      measure(ns, floors, jvm, baselineHeapKb, results);
     } finally {
       operator("stop", "");
     }
     print(results, out);
   }
 
-  /** Issue, a quiet period, re-sign and memory, in namespace {@code ns}. */
-  private void measure(String ns, double floor, Map<String, Object> results) throws Exception {
+  /** Issue, a quiet period, re-sign, CPU and memory, in namespace {@code ns}. */
+  private void measure(String ns, Floors floors, OperatorJvm jvm, long baselineHeapKb, Map<String, Object> results)
+      throws Exception {
     try (Watched ready = new Watched(client.resources(ArrayNode.class).inNamespace(ns).inform(), ClusterBench::ready);
         Watched signedByTwo = new Watched(client.secrets().inNamespace(ns).withLabel("arraypki.io/component", "peer")
             .inform(), s -> "2".equals(annotation(s, "arraypki.io/signed-by-generation")))) {
+      double cpuBeforeIssueMs = jvm.cpuMs();
       Instant issueStart = Instant.now();
       long t0 = System.nanoTime();
-      applyArray(ns, nodes);
+      applyArrays(ns, nodes, arrays);
       results.put("apply_s", round(seconds(t0)));
-      ready.await(nodes, Duration.ofMinutes(30));
+      ready.await(nodes, waitLimit(nodes));
       double issue = seconds(t0);
+      double issueCpuMs = jvm.cpuMs() - cpuBeforeIssueMs;
+      long rssAfterIssueKb = jvm.rssKb();
       Instant issueEnd = Instant.now();
       results.put("issue_s", round(issue));
-      results.put("issue_ratio", round(issue / floor));
+      results.put("issue_ratio", round(issue / floors.issueSeconds()));
+      results.put("cpu_ms_per_member_issue", round(issueCpuMs / nodes));
+      results.put("rss_mb_after_issue", round(rssAfterIssueKb / 1024.0));
 
       Thread.sleep(5_000); // audit entries reach the file in batches
       Map<String, Integer> issueWrites = operatorWrites(issueStart, issueEnd.plusSeconds(2));
-      int issueTotal = issueWrites.values().stream().mapToInt(Integer::intValue).sum();
-      results.put("writes_per_member", round((double) issueTotal / nodes));
+      results.put("writes_per_member", round((double) total(issueWrites) / nodes));
       results.put("issue_writes_by_resource", issueWrites);
 
       Instant quietStart = Instant.now();
@@ -148,121 +196,194 @@ public final class ClusterBench {
       Thread.sleep(3_000);
       Map<String, Integer> steady = operatorWrites(quietStart, quietEnd);
       results.put("steady_seconds", steadySeconds);
-      results.put("steady_writes", steady.values().stream().mapToInt(Integer::intValue).sum());
+      results.put("steady_writes", total(steady));
       results.put("steady_writes_by_resource", steady);
 
+      // after the quiet period, so that the forced full GC is in none of the measured windows
+      long heapKb = jvm.liveHeapKb();
+      results.put("heap_mb", round(heapKb / 1024.0));
+      results.put("heap_kb_per_member", round((double) (heapKb - baselineHeapKb) / nodes));
+
+      double cpuBeforeResignMs = jvm.cpuMs();
       Instant resignStart = Instant.now();
       long t1 = System.nanoTime();
-      client.resources(ClusterArray.class).inNamespace(ns).withName("bench")
-          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"node-1\"}}");
-      signedByTwo.await(nodes, Duration.ofMinutes(30));
+      changePrimaries(ns, arrays);
+      signedByTwo.await(nodes, waitLimit(nodes));
       double resign = seconds(t1);
+      double resignCpuMs = jvm.cpuMs() - cpuBeforeResignMs;
       Instant resignEnd = Instant.now();
       results.put("resign_s", round(resign));
-      results.put("resign_ratio", round(resign / floor));
+      results.put("resign_ratio", round(resign / floors.resignSeconds()));
+      results.put("cpu_ms_per_member_resign", round(resignCpuMs / nodes));
       Thread.sleep(5_000);
-      results.put("resign_writes_by_resource", operatorWrites(resignStart, resignEnd));
+      Map<String, Integer> resignWrites = operatorWrites(resignStart, resignEnd);
+      results.put("writes_per_member_resign", round((double) total(resignWrites) / nodes));
+      results.put("resign_writes_by_resource", resignWrites);
 
-      results.putAll(memory());
+      // no forced GC first: a full GC can give heap back to the OS, which a pod's RSS has not seen
+      results.put("rss_mb", round(jvm.rssKb() / 1024.0));
+      results.put("unrelated_objects", unrelated);
     } finally {
-      // the operator removes its finalizers, so the namespace is deleted before it stops: no
-      // leftover for the next run's operator to clean up inside that run's measurements
-      client.namespaces().withName(ns).delete();
-      client.namespaces().withName(ns).waitUntilCondition(java.util.Objects::isNull, 10,
-          java.util.concurrent.TimeUnit.MINUTES);
+      // while the operator still runs, so that whatever finalizers it keeps are removed and the
+      // next run's operator has no leftover to clean up inside that run's measurements
+      deleteNamespace(ns, nodes);
     }
   }
 
   private void print(Map<String, Object> results, Path out) throws IOException {
     Files.createDirectories(out.getParent());
     Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(results) + "\n");
-    System.out.printf(Locale.ROOT, "bench: nodes=%d issue_s=%s floor_s=%s issue_ratio=%s resign_s=%s resign_ratio=%s "
-            + "writes_per_member=%s steady_writes=%s heap_mb=%s rss_mb=%s%n",
-        nodes, results.get("issue_s"), results.get("floor_s"), results.get("issue_ratio"), results.get("resign_s"),
-        results.get("resign_ratio"), results.get("writes_per_member"), results.get("steady_writes"),
-        results.get("heap_mb"), results.get("rss_mb"));
+    System.out.println("bench jvm_options: " + results.get("jvm_options"));
+    System.out.println("bench: " + Stream.of("nodes", "arrays", "issue_s", "issue_floor_s", "issue_ratio", "resign_s",
+            "resign_floor_s", "resign_ratio", "writes_per_member", "steady_writes", "cpu_ms_per_member_issue",
+            "cpu_ms_per_member_resign", "heap_mb", "heap_kb_per_member", "rss_mb")
+        .map(key -> key + "=" + results.get(key)).collect(Collectors.joining(" ")));
   }
 
-  // ------------------------------------------------------------------------------------ floor
+  // ------------------------------------------------------------------------------------ floors
+
+  /** Seconds of the issue floor and of the resign floor. */
+  private record Floors(double issueSeconds, double resignSeconds) {}
 
   /**
-   * The three writes per member the design needs, with the operator's concurrency and no
-   * operator: create a Secret the size of a peer Secret, patch the Node's metadata (a finalizer),
-   * patch the Node's status with a status the size of the operator's.
+   * The writes per member that issue and rotation cannot do without, with the operator's
+   * concurrency and no operator, in a namespace the operator does not watch.
    */
-  private double floor() throws Exception {
+  private Floors floors() throws Exception {
     String ns = namespace("bench-floor-" + suffix);
     try {
-      parallel(nodes, i -> client.resource(Arrays.node(ns, "node-" + i, "floor")).create());
-      Map<String, String> peerData = Map.of("ca.crt", randomBase64(558), "tls.crt", randomBase64(806),
-          "tls.key", randomBase64(258));
-      String status = floorStatus();
-      long t0 = System.nanoTime();
-      parallel(nodes, i -> {
-        String name = "node-" + i;
-        client.resource(new SecretBuilder().withNewMetadata().withName(name + "-peer-tls").withNamespace(ns)
-            .addToLabels("app.kubernetes.io/managed-by", "bench").endMetadata().withType("kubernetes.io/tls")
-            .withData(peerData).build()).create();
-        client.resources(ArrayNode.class).inNamespace(ns).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
-            "{\"metadata\":{\"finalizers\":[\"arraypki.io/finalizer\"]}}");
-        client.resources(ArrayNode.class).inNamespace(ns).withName(name).subresource("status")
-            .patch(PatchContext.of(PatchType.JSON_MERGE), status);
-      });
-      return seconds(t0);
+      double issue = issueFloor(ns);
+      // the issue floor's Nodes and Secrets, there by now, are the resign floor's (untimed) setup
+      double resign = resignFloor(ns);
+      return new Floors(issue, resign);
     } finally {
-      parallel(nodes, i -> client.resources(ArrayNode.class).inNamespace(ns).withName("node-" + i)
-          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"finalizers\":null}}"));
-      client.namespaces().withName(ns).delete();
-      // gone before the operator starts, so that none of its work is in the measured writes
-      client.namespaces().withName(ns).waitUntilCondition(java.util.Objects::isNull, 5, java.util.concurrent.TimeUnit.MINUTES);
+      // gone before the warm-up, so that the API server has no deletion left to do in the measurements
+      deleteNamespace(ns, nodes);
     }
   }
 
-  /** A Node status as large as the operator writes for a Ready member. */
-  private static String floorStatus() {
-    String fingerprint = "SHA256:" + String.join(":", java.util.Collections.nCopies(32, "AB"));
+  /**
+   * Issue: per member, create the Node (what the user does), create a Secret the size of a peer
+   * Secret, patch the Node's status with a status the size of the operator's for a Ready member.
+   */
+  private double issueFloor(String ns) throws Exception {
+    Map<String, String> peerData = Map.of("ca.crt", randomBase64(CA_BYTES), "tls.crt", randomBase64(CERTIFICATE_BYTES),
+        "tls.key", randomBase64(KEY_BYTES));
+    String status = floorStatus(1);
+    long t0 = System.nanoTime();
+    parallel(nodes, i -> {
+      String name = "node-" + i;
+      client.resource(Arrays.node(ns, name, "floor")).create();
+      client.resource(new SecretBuilder().withNewMetadata().withName(peerSecret(name)).withNamespace(ns)
+          .addToLabels("app.kubernetes.io/managed-by", "bench").endMetadata().withType("kubernetes.io/tls")
+          .withData(peerData).build()).create();
+      client.resources(ArrayNode.class).inNamespace(ns).withName(name).subresource("status")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), status);
+    });
+    return seconds(t0);
+  }
+
+  /**
+   * Rotation without an outage, on existing Nodes and Secrets: per member, patch the Secret's
+   * {@code ca.crt} to a bundle of the old and the new CA, patch the Secret's {@code tls.crt} and
+   * {@code tls.key} to a certificate from the new CA, patch the Node's status.
+   */
+  private double resignFloor(String ns) throws Exception {
+    String bundle = dataPatch(Map.of("ca.crt", randomBase64(2 * CA_BYTES)));
+    String certificate = dataPatch(Map.of("tls.crt", randomBase64(CERTIFICATE_BYTES), "tls.key",
+        randomBase64(KEY_BYTES)));
+    String status = floorStatus(2); // another CA's fingerprint: a write that changes the status
+    long t0 = System.nanoTime();
+    parallel(nodes, i -> {
+      String name = "node-" + i;
+      client.secrets().inNamespace(ns).withName(peerSecret(name)).patch(PatchContext.of(PatchType.JSON_MERGE), bundle);
+      client.secrets().inNamespace(ns).withName(peerSecret(name))
+          .patch(PatchContext.of(PatchType.JSON_MERGE), certificate);
+      client.resources(ArrayNode.class).inNamespace(ns).withName(name).subresource("status")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), status);
+    });
+    return seconds(t0);
+  }
+
+  private static String peerSecret(String node) {
+    return node + "-peer-tls";
+  }
+
+  private static String dataPatch(Map<String, String> data) {
+    ObjectNode patch = JSON.createObjectNode();
+    data.forEach(patch.putObject("data")::put);
+    return patch.toString();
+  }
+
+  /** A Node status as large as the operator writes for a Ready member, of CA generation {@code ca}. */
+  private static String floorStatus(int ca) {
+    String fingerprintByte = String.format(Locale.ROOT, "%02X", 0xA0 + ca);
+    String fingerprint = "SHA256:" + String.join(":", java.util.Collections.nCopies(32, fingerprintByte));
+    String serial = fingerprintByte + "140474B18FD64D5A501F6B3FDF6B38";
     String time = Instant.now().toString();
     ObjectNode status = JSON.createObjectNode();
     ObjectNode s = status.putObject("status");
-    s.put("caFingerprint", fingerprint).put("caShortFingerprint", "AB:AB:AB:AB").put("role", "Normal");
+    s.put("caFingerprint", fingerprint).put("caShortFingerprint", String.join(":", java.util.Collections.nCopies(4,
+        fingerprintByte))).put("role", "Normal");
     ObjectNode peer = s.putObject("peerCertificate");
     peer.put("fingerprint", fingerprint).put("notAfter", time).put("notBefore", time).put("renewalTime", time)
-        .put("secretName", "node-peer-tls").put("serialNumber", "49140474B18FD64D5A501F6B3FDF6B38");
+        .put("secretName", "node-peer-tls").put("serialNumber", serial);
     var conditions = s.putArray("conditions");
     for (String type : List.of("CertificateIssued", "Joined", "Ready", "TrustVerified")) {
       conditions.addObject().put("type", type).put("status", "True").put("reason", type).put("lastTransitionTime", time)
-          .put("observedGeneration", 1).put("message", "peer certificate 49140474B18FD64D5A501F6B3FDF6B38 " + type);
+          .put("observedGeneration", 1).put("message", "peer certificate " + serial + " " + type);
     }
     return status.toString();
   }
 
   // ------------------------------------------------------------------------------------ the run
 
-  private void applyArray(String ns, int members) throws Exception {
-    ClusterArray array = Arrays.array(ns, "bench", "node-0");
-    array.getSpec().rotation = new RotationSpec();
-    array.getSpec().rotation.trustPropagationDelay = "0s";
-    array.getSpec().rotation.overlap = "0s";
-    client.resource(array).create();
-    parallel(members, i -> client.resource(Arrays.node(ns, "node-" + i, "bench")).create());
+  private static String arrayName(int array) {
+    return "bench-" + array;
   }
 
-  /** The same work on a smaller array, unmeasured: issue, a primary change, delete. */
+  /** Member {@code index} of array {@code array}: unique in the namespace across arrays. */
+  private static String memberName(int array, int index) {
+    return "a" + array + "-node-" + index;
+  }
+
+  /** {@code arrayCount} arrays, then {@code members} Nodes dealt over them in turn. */
+  private void applyArrays(String ns, int members, int arrayCount) throws Exception {
+    parallel(arrayCount, a -> {
+      ClusterArray array = Arrays.array(ns, arrayName(a), memberName(a, 0));
+      array.getSpec().rotation = new RotationSpec();
+      array.getSpec().rotation.trustPropagationDelay = "0s";
+      array.getSpec().rotation.overlap = "0s";
+      client.resource(array).create();
+    });
+    parallel(members, i -> client.resource(Arrays.node(ns, memberName(i % arrayCount, i / arrayCount),
+        arrayName(i % arrayCount))).create());
+  }
+
+  /** Every array's second member becomes its primary, all at once. */
+  private void changePrimaries(String ns, int arrayCount) throws Exception {
+    parallel(arrayCount, a -> client.resources(ClusterArray.class).inNamespace(ns).withName(arrayName(a))
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"" + memberName(a, 1) + "\"}}"));
+  }
+
+  /** The same work on one array, unmeasured: issue, a primary change, delete. */
   private void warmUp(String ns) throws Exception {
     namespace(ns);
     try (Watched ready = new Watched(client.resources(ArrayNode.class).inNamespace(ns).inform(), ClusterBench::ready);
         Watched signedByTwo = new Watched(client.secrets().inNamespace(ns).withLabel("arraypki.io/component", "peer")
             .inform(), s -> "2".equals(annotation(s, "arraypki.io/signed-by-generation")))) {
-      applyArray(ns, warmupNodes);
-      ready.await(warmupNodes, Duration.ofMinutes(10));
-      client.resources(ClusterArray.class).inNamespace(ns).withName("bench")
-          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"node-1\"}}");
-      signedByTwo.await(warmupNodes, Duration.ofMinutes(10));
+      applyArrays(ns, warmupNodes, 1);
+      ready.await(warmupNodes, waitLimit(warmupNodes));
+      changePrimaries(ns, 1);
+      signedByTwo.await(warmupNodes, waitLimit(warmupNodes));
     } finally {
-      client.namespaces().withName(ns).delete();
-      client.namespaces().withName(ns).waitUntilCondition(java.util.Objects::isNull, 10,
-          java.util.concurrent.TimeUnit.MINUTES);
+      deleteNamespace(ns, warmupNodes);
     }
+  }
+
+  /** How long a step over {@code members} members may take: an hour at 10,000. */
+  private static Duration waitLimit(int members) {
+    return Duration.ofMinutes(Math.max(30, members * 6L / 1000));
   }
 
   private static boolean ready(ArrayNode node) {
@@ -273,6 +394,10 @@ public final class ClusterBench {
   private static String annotation(Secret secret, String key) {
     Map<String, String> annotations = secret.getMetadata().getAnnotations();
     return annotations == null ? null : annotations.get(key);
+  }
+
+  private static int total(Map<String, Integer> writes) {
+    return writes.values().stream().mapToInt(Integer::intValue).sum();
   }
 
   /** Writes of the operator's ServiceAccount in [from, to], by resource. */
@@ -304,22 +429,42 @@ public final class ClusterBench {
     return byResource;
   }
 
-  /** Live heap after a full GC, and resident set size, of the operator's JVM. */
-  private Map<String, Object> memory() throws Exception {
-    Path pidFile = project.resolve("target/least-privilege/operator.pid");
-    String launcher = Files.readString(pidFile).trim();
-    String pid = command("pgrep", "-P", launcher).trim().lines().findFirst().orElse(launcher);
-    command("jcmd", pid, "GC.run");
-    String heapInfo = command("jcmd", pid, "GC.heap_info");
-    var used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(heapInfo);
-    long heapKb = used.find() ? Long.parseLong(used.group(1)) : -1;
-    long rssKb = Files.readAllLines(Path.of("/proc", pid, "status")).stream().filter(l -> l.startsWith("VmRSS:"))
-        .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
-    Map<String, Object> memory = new LinkedHashMap<>();
-    memory.put("heap_mb", round(heapKb / 1024.0));
-    memory.put("rss_mb", round(rssKb / 1024.0));
-    memory.put("unrelated_objects", unrelated);
-    return memory;
+  /** The operator's JVM, a child of the launcher whose pid the start script writes, and its meters. */
+  private record OperatorJvm(String pid, long clockTicksPerSecond) {
+    static OperatorJvm of(Path project) throws Exception {
+      String launcher = Files.readString(project.resolve("target/least-privilege/operator.pid")).trim();
+      String pid = command("pgrep", "-P", launcher).trim().lines().findFirst().orElse(launcher);
+      return new OperatorJvm(pid, Long.parseLong(command("getconf", "CLK_TCK").trim()));
+    }
+
+    /** User plus system CPU time of all its threads so far (/proc/[pid]/stat fields 14 and 15). */
+    double cpuMs() throws IOException {
+      String stat = Files.readString(Path.of("/proc", pid, "stat"));
+      // field 2, the command, is in parentheses and may hold spaces: fields[0] is field 3
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" +");
+      long ticks = Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
+      return ticks * 1000.0 / clockTicksPerSecond;
+    }
+
+    /** Live heap after a full GC, or -1 if jcmd reports none. */
+    long liveHeapKb() throws Exception {
+      command("jcmd", pid, "GC.run");
+      String heapInfo = command("jcmd", pid, "GC.heap_info");
+      // one "total ..K, used ..K" line for G1's heap, one per generation for Serial and Parallel;
+      // Metaspace's line has no total
+      var used = java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K").matcher(heapInfo);
+      long kb = -1;
+      while (used.find()) {
+        kb = Math.max(kb, 0) + Long.parseLong(used.group(1));
+      }
+      return kb;
+    }
+
+    /** Resident set size (/proc/[pid]/status VmRSS). */
+    long rssKb() throws IOException {
+      return Files.readAllLines(Path.of("/proc", pid, "status")).stream().filter(l -> l.startsWith("VmRSS:"))
+          .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
+    }
   }
 
   // ------------------------------------------------------------------------------------ setup
@@ -350,6 +495,13 @@ public final class ClusterBench {
   private String namespace(String name) {
     client.resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
     return name;
+  }
+
+  /** Deletes a namespace of {@code members} members and waits until it is gone. */
+  private void deleteNamespace(String name, int members) {
+    client.namespaces().withName(name).delete();
+    client.namespaces().withName(name).waitUntilCondition(java.util.Objects::isNull, waitLimit(members).toMinutes(),
+        java.util.concurrent.TimeUnit.MINUTES);
   }
 
   private void operator(String action, String watchNamespaces) throws Exception {
