@@ -68,6 +68,10 @@ public final class OperatorMain {
     }
     LOG.info("arraypki-operator started; watching {}",
         settings.watchNamespaces().isEmpty() ? "all namespaces" : settings.watchNamespaces());
+    int released = io.arraypki.operator.k8s.LegacyFinalizers.releaseOrphans(client, settings.watchNamespaces());
+    if (released > 0) {
+      LOG.info("released the finalizer of {} deleted Node(s) outside any array, left by an earlier version", released);
+    }
   }
 
   /**

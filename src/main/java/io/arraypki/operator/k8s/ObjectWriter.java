@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -34,6 +36,15 @@ public final class ObjectWriter {
   /** Applies {@code desired} unless {@code current} already has its content. */
   public static <R extends HasMetadata, P extends HasMetadata> R apply(
       Context<P> context, R desired, Optional<R> current) {
+    return apply(context, desired, current, null);
+  }
+
+  /**
+   * {@link #apply}, also taking over an object of that name whose controller is {@code
+   * handedOverFrom} (the apply replaces that owner reference, which the operator wrote).
+   */
+  public static <R extends HasMetadata, P extends HasMetadata> R apply(
+      Context<P> context, R desired, Optional<R> current, HasMetadata handedOverFrom) {
     if (current.isPresent() && sameContent(current.get(), desired)) {
       return current.get();
     }
@@ -43,7 +54,14 @@ public final class ObjectWriter {
     // manager's, and later applies could then never remove them).
     Optional<R> existing = current.isPresent() ? current : Optional.ofNullable(client.resource(desired).get());
     if (existing.isPresent() && !ManagedObjects.sameController(existing.get(), desired)) {
-      throw new NameTaken(existing.get(), ManagedObjects.wantedBy(desired));
+      if (handedOverFrom == null || !ManagedObjects.controlledBy(existing.get(), handedOverFrom)) {
+        throw new NameTaken(existing.get(), ManagedObjects.wantedBy(desired));
+      }
+      // Handed over: the owner references are replaced outright first. An apply changes only the
+      // entries this field manager wrote, and a second controller reference is refused.
+      client.resource(existing.get()).patch(PatchContext.of(PatchType.JSON_MERGE),
+          JSON.createObjectNode().set("metadata", JSON.createObjectNode()
+              .set("ownerReferences", JSON.valueToTree(desired.getMetadata().getOwnerReferences()))).toString());
     }
     R written = client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
     remember(context, written, current.orElse(null));

@@ -14,13 +14,13 @@ public final class SshSecrets {
 
   private SshSecrets() {}
 
-  public static Secret secret(HasMetadata node, String array, SshKeys.SshKeyPair keys) {
-    String name = node.getMetadata().getName();
+  /** Owned by the array, as every member's issued Secret is (it revokes and removes them). */
+  public static Secret secret(HasMetadata array, String name, SshKeys.SshKeyPair keys) {
     Map<String, String> data = new LinkedHashMap<>();
     data.put(PRIVATE_KEY, SecretData.encode(keys.privateKey()));
     data.put(PUBLIC_KEY, SecretData.encode(keys.publicKey()));
     return new SecretBuilder()
-        .withMetadata(ManagedObjects.metadata(Names.sshSecret(name), node, array, name, Labels.COMPONENT_SSH,
+        .withMetadata(ManagedObjects.metadata(Names.sshSecret(name), array, array.getMetadata().getName(), name, Labels.COMPONENT_SSH,
             Map.of(), Map.of()))
         .withType("Opaque")
         .withData(data)

@@ -4,6 +4,7 @@ import io.arraypki.operator.api.CandidateMap;
 import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.api.CandidateMapStatus;
 import io.arraypki.operator.k8s.EventRecorder;
+import io.arraypki.operator.k8s.LegacyFinalizers;
 import io.arraypki.operator.k8s.ObjectWriter;
 import io.arraypki.operator.ops.OperatorMetrics;
 import io.arraypki.operator.pki.ExternalIssuer;
@@ -54,6 +55,7 @@ final class ArrayApplier {
     });
     plan.alias().ifPresent(w -> ObjectWriter.apply(context, w.desired(), w.current()));
     plan.deletions().forEach(s -> ObjectWriter.delete(context, s));
+    plan.releasedFinalizers().forEach(n -> LegacyFinalizers.release(context.getClient(), n));
     plan.announcements().forEach(this::announce);
 
     if (plan.statusChanged()) {

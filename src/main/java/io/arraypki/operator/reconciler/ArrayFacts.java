@@ -4,6 +4,7 @@ import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.k8s.CaSecrets;
 import io.arraypki.operator.k8s.Labels;
+import io.arraypki.operator.k8s.LegacyFinalizers;
 import io.arraypki.operator.k8s.LeafSecrets;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.SecretData;
@@ -31,14 +32,28 @@ record ArrayFacts(
     List<Secret> participants,
     Optional<Secret> service,
     Optional<Secret> alias,
-    Map<String, TrustLeases.Confirmation> confirmations) {
+    Map<String, TrustLeases.Confirmation> confirmations,
+    List<ArrayNode> departing) {
+
+  ArrayFacts(List<ArrayNode> members, Map<String, ArrayNode> membersByName, Map<Long, Secret> generations,
+      List<Secret> issued, List<Secret> participants, Optional<Secret> service, Optional<Secret> alias,
+      Map<String, TrustLeases.Confirmation> confirmations) {
+    this(members, membersByName, generations, issued, participants, service, alias, confirmations, List.of());
+  }
 
   static ArrayFacts read(ClusterArray array, Context<ClusterArray> context) {
     String name = array.getMetadata().getName();
     String namespace = array.getMetadata().getNamespace();
-    List<ArrayNode> members = EventSources.source(context, ArrayNode.class, EventSources.NODES)
+    var nodes = EventSources.source(context, ArrayNode.class, EventSources.NODES);
+    List<ArrayNode> members = nodes
         .list(namespace, n -> n.getSpec() != null && name.equals(n.getSpec().array)
             && n.getMetadata().getDeletionTimestamp() == null)
+        .toList();
+    // Nodes being deleted that still carry an earlier operator's finalizer: theirs to release
+    // once their material is revoked and removed.
+    List<ArrayNode> departing = nodes
+        .list(namespace, n -> n.getSpec() != null && name.equals(n.getSpec().array)
+            && n.getMetadata().getDeletionTimestamp() != null && LegacyFinalizers.carries(n))
         .toList();
     // Looked up once per issued Secret: a thousand members must not mean a million comparisons.
     Map<String, ArrayNode> membersByName = members.stream()
@@ -83,7 +98,7 @@ record ArrayFacts(
           .ifPresent(c -> confirmations.put(node, c));
     }
     return new ArrayFacts(members, membersByName, generations, issued, List.copyOf(participants), service, alias,
-        Map.copyOf(confirmations));
+        Map.copyOf(confirmations), departing);
   }
 
   /** What the member {@code node} last confirmed on its trust Lease, if it ever did. */

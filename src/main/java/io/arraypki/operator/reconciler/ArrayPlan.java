@@ -20,6 +20,8 @@ import java.util.Optional;
  *
  * @param deletions in their safe order: retired CA generations (never one active or trusted),
  *     revoked material, certificates copied from another node
+ * @param releasedFinalizers Nodes being deleted whose earlier operator's finalizer comes off after
+ *     the deletions: they hold nothing of the array any more
  * @param statusChanged whether {@code status} differs from the status before (else no write)
  * @param wakeAt when to reconcile again, never before now; the service certificate's renewal is
  *     the applier's to add (LeafIssuer decides it while it writes)
@@ -31,6 +33,7 @@ record ArrayPlan(
     Optional<ServiceCertificate> serviceCertificate,
     Optional<Write<Secret>> alias,
     List<Secret> deletions,
+    List<io.arraypki.operator.api.ArrayNode> releasedFinalizers,
     List<ArrayAnnouncement> announcements,
     ClusterArrayStatus status,
     boolean statusChanged,
@@ -60,6 +63,6 @@ record ArrayPlan(
   /** Whether this plan writes nothing at all (the service certificate aside, which LeafIssuer decides). */
   boolean writesNothing() {
     return keptLedger.isEmpty() && trust.isEmpty() && candidateMap.filter(CandidateMapWrite::changes).isEmpty()
-        && alias.isEmpty() && deletions.isEmpty() && !statusChanged;
+        && alias.isEmpty() && deletions.isEmpty() && releasedFinalizers.isEmpty() && !statusChanged;
   }
 }

@@ -239,8 +239,20 @@ final class ArrayPlanner {
 
     Optional<Instant> wake = wakeAt.stream().filter(Objects::nonNull).min(Instant::compareTo)
         .map(t -> t.isBefore(now) ? now : t); // a wake time past is due now, never far off
-    return new ArrayPlan(keptLedger, trust, candidateMap, service, alias, List.copyOf(deletions), List.copyOf(say),
-        status, StatusPatches.changed(seen.before(), status), wake);
+    return new ArrayPlan(keptLedger, trust, candidateMap, service, alias, List.copyOf(deletions),
+        releasedFinalizers(facts, deletions), List.copyOf(say), status, StatusPatches.changed(seen.before(), status), wake);
+  }
+
+  /**
+   * Departing Nodes (deleted, with an earlier operator's finalizer) none of whose issued Secrets
+   * outlives this plan: everything they held is revoked and deleted first, then they may go.
+   */
+  static List<ArrayNode> releasedFinalizers(ArrayFacts facts, List<Secret> deletions) {
+    return facts.departing().stream()
+        .filter(n -> facts.issued().stream()
+            .filter(s -> n.getMetadata().getName().equals(EventSources.label(s, Labels.NODE)))
+            .allMatch(deletions::contains))
+        .toList();
   }
 
   /** The candidates now: CandidateSelection over the members, keeping those that hold their client certificate. */

@@ -214,10 +214,10 @@ public class CsrSigner implements Reconciler<CertificateSigningRequest> {
   private static void writeSecret(CertificateSigningRequest csr, Checked checked, IssuedLeaf leaf,
       Context<CertificateSigningRequest> context, Instant now) {
     String nodeName = checked.node.getMetadata().getName();
-    LeafIssuer.Target secretTarget = new LeafIssuer.Target(checked.node, nodeName, checked.secretName,
+    LeafIssuer.Target secretTarget = new LeafIssuer.Target(checked.view.array(), nodeName, checked.secretName,
         checked.server ? Labels.COMPONENT_PEER : Labels.COMPONENT_CLIENT, checked.profile,
         checked.lookup.get(Secret.class, checked.namespace, checked.secretName),
-        EventSources.annotation(checked.node, Labels.RENEW), true);
+        EventSources.annotation(checked.node, Labels.RENEW), true, checked.node);
     LeafIssuer.signed(context, checked.view, secretTarget, leaf, csr.getMetadata().getName(),
         Optional.ofNullable(csr.getSpec().getExpirationSeconds()).map(Integer::longValue), now);
   }

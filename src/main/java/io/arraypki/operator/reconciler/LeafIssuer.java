@@ -37,12 +37,19 @@ final class LeafIssuer {
 
   private LeafIssuer() {}
 
-  /** Which Secret, of whom, for what. */
+  /**
+   * Which Secret, of whom, for what.
+   *
+   * @param owner the Secret's controller: a member's Secrets belong to its array (so that they
+   *     outlive a deleted Node until the array has revoked them), a standalone node's to the node
+   * @param handedOverFrom a former controller whose Secret of that name is taken over (a member's
+   *     own Node: its Secrets from before they were the array's, or from while it stood alone); null for none
+   */
   record Target(HasMetadata owner, String node, String secretName, String component, LeafProfile profile,
-      Optional<Secret> current, String ownToken, boolean externalKey) {
+      Optional<Secret> current, String ownToken, boolean externalKey, HasMetadata handedOverFrom) {
     Target(HasMetadata owner, String node, String secretName, String component, LeafProfile profile,
         Optional<Secret> current, String ownToken) {
-      this(owner, node, secretName, component, profile, current, ownToken, false);
+      this(owner, node, secretName, component, profile, current, ownToken, false, null);
     }
   }
 
@@ -86,14 +93,14 @@ final class LeafIssuer {
    * The Secret a target is to hold and what it holds then, decided without writing: the
    * planners' half of {@link #ensure}. Null when a node that keeps its key has nothing signed yet.
    */
-  record Planned(Secret desired, Optional<Secret> current, Result result) {
+  record Planned(Secret desired, Optional<Secret> current, Result result, HasMetadata handedOverFrom) {
     /** Whether applying it writes anything. */
     boolean writes() {
       return !ObjectWriter.unchanged(current, desired);
     }
 
     <P extends HasMetadata> void apply(Context<P> context) {
-      ObjectWriter.apply(context, desired, current);
+      ObjectWriter.apply(context, desired, current, handedOverFrom);
     }
   }
 
@@ -194,7 +201,7 @@ final class LeafIssuer {
     }
     return new Planned(desired, current, new Result(target.secretName(), leaf.certificate(),
         LeafDecision.renewalTime(leaf.certificate(), profile.renewBefore()),
-        decision.issue() ? damage.orElse(decision.reason()) : null, repairedDamage));
+        decision.issue() ? damage.orElse(decision.reason()) : null, repairedDamage), target.handedOverFrom());
   }
 
   private static Optional<Long> requestedLifetime(Optional<Secret> current) {

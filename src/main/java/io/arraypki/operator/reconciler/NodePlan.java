@@ -15,6 +15,9 @@ import java.util.Optional;
  *
  * @param quietUntil when set, nothing else: the node waits for its array's CA in silence until then
  * @param statusChanged whether {@code status} differs from what the node has
+ * @param releaseLegacyFinalizer whether an earlier operator's finalizer comes off the Node, last:
+ *     once no array's unrevoked material is the Node's own (the garbage collector would remove
+ *     it with the Node, unrevoked)
  */
 record NodePlan(
     Optional<Instant> quietUntil,
@@ -26,16 +29,17 @@ record NodePlan(
     List<NodeAnnouncement> announcements,
     ArrayNodeStatus status,
     boolean statusChanged,
-    Optional<Instant> wake) {
+    Optional<Instant> wake,
+    boolean releaseLegacyFinalizer) {
 
   static NodePlan quiet(Instant until) {
     return new NodePlan(Optional.of(until), Optional.empty(), List.of(), List.of(), List.of(),
-        new NodeAccess.Plan(List.of(), List.of()), List.of(), null, false, Optional.of(until));
+        new NodeAccess.Plan(List.of(), List.of()), List.of(), null, false, Optional.of(until), false);
   }
 
   /** Whether applying this plan writes anything at all (an unchanged observation writes nothing). */
   boolean writes() {
     return createCa.isPresent() || leaves.stream().anyMatch(LeafIssuer.Planned::writes) || !create.isEmpty()
-        || !delete.isEmpty() || access.writes() || statusChanged;
+        || !delete.isEmpty() || access.writes() || statusChanged || releaseLegacyFinalizer;
   }
 }

@@ -7,6 +7,7 @@ import io.arraypki.operator.api.KeyProvider;
 import io.arraypki.operator.api.NodeRole;
 import io.arraypki.operator.k8s.CaSecrets;
 import io.arraypki.operator.k8s.Labels;
+import io.arraypki.operator.k8s.LegacyFinalizers;
 import io.arraypki.operator.k8s.ManagedObjects;
 import io.arraypki.operator.k8s.NameTaken;
 import io.arraypki.operator.k8s.Names;
@@ -85,7 +86,21 @@ final class NodePlanner {
     NodeAccess.Plan access = NodeAccess.plan(node, next, o.owner(), o.role(), o.binding(), o.trustLease());
     return new NodePlan(Optional.empty(), steps.createCa, List.copyOf(steps.leaves), List.copyOf(steps.create),
         List.copyOf(steps.delete), access, List.copyOf(steps.announcements), next,
-        StatusPatches.changed(status.before(), next), Optional.ofNullable(steps.wake));
+        StatusPatches.changed(status.before(), next), Optional.ofNullable(steps.wake),
+        LegacyFinalizers.carries(node) && !holdsUnrevokedArrayMaterial(o, steps));
+  }
+
+  /**
+   * Whether a peer or client Secret of an array is still controlled by the Node itself after
+   * this plan (from an earlier operator, not yet taken over by its array): deleting the Node
+   * then would let the garbage collector remove it before any array revoked it.
+   */
+  private static boolean holdsUnrevokedArrayMaterial(NodeObservation o, Steps steps) {
+    return java.util.stream.Stream.of(o.peerSecret(), o.clientSecret()).flatMap(Optional::stream)
+        .filter(s -> !java.util.Objects.requireNonNullElse(EventSources.label(s, Labels.ARRAY), "").isEmpty()
+            && ManagedObjects.controlledBy(s, o.node()))
+        .anyMatch(s -> steps.leaves.stream().noneMatch(l -> l.desired().getMetadata().getName()
+            .equals(s.getMetadata().getName()) && !ManagedObjects.controlledBy(l.desired(), o.node())));
   }
 
   /**
@@ -138,9 +153,12 @@ final class NodePlanner {
     boolean keystoresMissing = !external && view.keystores().problem() != null;
     for (NodeCertificate kind : client ? List.of(NodeCertificate.PEER, NodeCertificate.CLIENT)
         : List.of(NodeCertificate.PEER)) {
-      LeafIssuer.Planned planned = LeafIssuer.plan(view, new LeafIssuer.Target(node, name, kind.secretName(name),
-          kind.component, kind.profile(view, node), kind == NodeCertificate.PEER ? o.peerSecret() : o.clientSecret(),
-          renewToken, external), now);
+      // The array owns its members' Secrets: a deleted Node's stay until the array has revoked
+      // what they hold (no finalizer on the user's Node); the node's own Secret of that name, from
+      // while it stood alone or from an older operator, is taken over.
+      LeafIssuer.Planned planned = LeafIssuer.plan(view, new LeafIssuer.Target(view.array(), name,
+          kind.secretName(name), kind.component, kind.profile(view, node),
+          kind == NodeCertificate.PEER ? o.peerSecret() : o.clientSecret(), renewToken, external, node), now);
       if (planned == null && kind == NodeCertificate.PEER) {
         status.notIssued(NodeStatusBuilder.Reason.WaitingForCSR, "keyProvider is External: approve a"
             + " CertificateSigningRequest with signerName " + CsrSigner.SIGNER_PREFIX
@@ -169,7 +187,7 @@ final class NodePlanner {
     }
     if (candidate && !external && view.settings().sshKeys() && o.sshSecret().isEmpty()) {
       // A candidate's SSH key pair is made once and kept while it stays a candidate.
-      steps.create.add(SshSecrets.secret(node, view.arrayName(), SshKeys.generate(name + "@" + view.arrayName())));
+      steps.create.add(SshSecrets.secret(view.array(), name, SshKeys.generate(name + "@" + view.arrayName())));
     }
     if (keystoresMissing) {
       steps.wakeBy(now.plus(KEYSTORE_RETRY));

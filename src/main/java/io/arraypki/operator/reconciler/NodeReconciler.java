@@ -5,6 +5,7 @@ import io.arraypki.operator.api.ArrayNodeStatus;
 import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.k8s.EventRecorder;
 import io.arraypki.operator.k8s.Labels;
+import io.arraypki.operator.k8s.LegacyFinalizers;
 import io.arraypki.operator.k8s.ObjectWriter;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -14,10 +15,8 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
-import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
-import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
@@ -37,9 +36,13 @@ import java.util.stream.Collectors;
  * A member: joins its array (pin check), holds a peer certificate signed by the array's signing
  * CA and the array's trust bundle, renews it on time, stands alone with its own CA outside an
  * array, holds nothing while offline, and reports its role.
+ *
+ * <p>No finalizer (DESIGN.md section 3): a member's Secrets belong to its array, which revokes
+ * and removes them once a live read shows the Node gone, so a namespace stays deletable while
+ * the operator is down and a member costs no finalizer write.
  */
 @ControllerConfiguration(name = "node", generationAwareEventProcessing = false)
-public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode> {
+public class NodeReconciler implements Reconciler<ArrayNode> {
   private static final String BY_ARRAY = "byArray";
 
   private final Clock clock;
@@ -208,6 +211,9 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
     if (plan.statusChanged()) {
       StatusPatches.writeAndCache(node, plan.status(), ArrayNode::new, context);
     }
+    if (plan.releaseLegacyFinalizer()) {
+      LegacyFinalizers.release(context.getClient(), node);
+    }
     UpdateControl<ArrayNode> control = UpdateControl.noUpdate();
     plan.wake().ifPresent(t -> control.rescheduleAfter(WakeUp.after(now, t)));
     return control;
@@ -216,23 +222,4 @@ public class NodeReconciler implements Reconciler<ArrayNode>, Cleaner<ArrayNode>
   private static <R extends HasMetadata> void applyAccess(Context<ArrayNode> context, NodeAccess.Apply<R> a) {
     ObjectWriter.apply(context, a.desired(), a.current());
   }
-
-  /** Deleting a node: its array revokes and removes its Secrets; then the finalizer goes. */
-  @Override
-  public DeleteControl cleanup(ArrayNode node, Context<ArrayNode> context) {
-    String namespace = node.getMetadata().getNamespace();
-    String name = node.getMetadata().getName();
-    List<Secret> own = EventSources.source(context, Secret.class, EventSources.SECRETS)
-        .list(namespace, s -> name.equals(EventSources.label(s, Labels.NODE))).toList();
-    boolean arrayRevoking = own.stream()
-        .map(s -> EventSources.label(s, Labels.ARRAY))
-        .filter(a -> a != null && !a.isEmpty())
-        .anyMatch(a -> EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, a).isPresent());
-    if (arrayRevoking) {
-      return DeleteControl.noFinalizerRemoval();
-    }
-    own.forEach(s -> ObjectWriter.delete(context, s));
-    return DeleteControl.defaultDelete();
-  }
-
 }

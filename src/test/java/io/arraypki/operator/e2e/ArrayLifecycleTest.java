@@ -56,6 +56,12 @@ class ArrayLifecycleTest {
     Arrays.awaitArrayReady(client(), ns(), array, nodes.length);
   }
 
+  private void releaseFinalizers(String node) {
+    client().resources(ArrayNode.class).inNamespace(ns()).withName(node).patch(
+        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+        "{\"metadata\":{\"finalizers\":null}}");
+  }
+
   private ConfigMap trust(String array) {
     return client().configMaps().inNamespace(ns()).withName(array + "-trust").get();
   }
@@ -204,8 +210,9 @@ class ArrayLifecycleTest {
     assertThat(Crl.verify(dir, trust("leave"), Crl.leafPem(secret("leave-2-peer-tls")))).contains(": OK");
   }
 
+  /** No finalizer: the Node goes at once, and its array, which owns its Secrets, revokes them. */
   @Test
-  void aDeletedNodeIsRevokedItsSecretsRemovedThenReleasedWithAnEventOnTheArray() {
+  void aDeletedNodeGoesAtOnceAndItsArrayRevokesAndRemovesItsSecretsWithAnEvent() {
     createArray("del", "del-1", "del-2");
     Secret before = secret("del-2-peer-tls");
     client().resources(ArrayNode.class).inNamespace(ns()).withName("del-2").delete();
@@ -216,9 +223,89 @@ class ArrayLifecycleTest {
     assertThat(Crl.verify(dir, trust("del"), Crl.leafPem(before))).contains("certificate revoked");
     assertThat(events("ClusterArray", "del")).anySatisfy(e -> {
       assertThat(e.getReason()).isEqualTo("MaterialRevoked");
-      assertThat(e.getMessage()).contains("del-2").contains("node deleted");
+      assertThat(e.getMessage()).contains("del-2").contains("node removed");
     });
     Arrays.awaitArrayReady(client(), ns(), "del", 1);
+  }
+
+  @Test
+  void aMembersSecretsAreOwnedByItsArrayAndTheNodeCarriesNoFinalizer() {
+    createArray("own", "own-1", "own-2");
+    ArrayNode node = Arrays.get(client(), ns(), "own-2");
+    ClusterArray array = Arrays.getArray(client(), ns(), "own");
+    assertThat(node.getMetadata().getFinalizers()).as("finalizers of a member").isNullOrEmpty();
+    for (String name : List.of("own-2-peer-tls", "own-1-client-tls")) {
+      assertThat(secret(name).getMetadata().getOwnerReferences()).as("owners of " + name).singleElement()
+          .satisfies(r -> {
+            assertThat(r.getKind()).isEqualTo("ClusterArray");
+            assertThat(r.getUid()).isEqualTo(array.getMetadata().getUid());
+            assertThat(r.getController()).isTrue();
+          });
+    }
+    assertThat(client().resources(io.fabric8.kubernetes.api.model.rbac.Role.class).inNamespace(ns())
+        .withLabel("arraypki.io/node", "own-2").list().getItems())
+        .as("the node's access rules stay the Node's, for the garbage collector")
+        .allSatisfy(r -> assertThat(r.getMetadata().getOwnerReferences().get(0).getUid())
+            .isEqualTo(node.getMetadata().getUid()));
+  }
+
+  /**
+   * An earlier version put a finalizer on every Node and made the Node the controller of its
+   * Secrets. The Secret is handed to the array with its certificate unchanged, and only then
+   * does the finalizer come off (a Node deleted before that would take its Secret, unrevoked,
+   * with it through the garbage collector).
+   */
+  @Test
+  void aNodeFromAnEarlierVersionIsHandedToItsArrayKeepingItsCertificateThenLosesItsFinalizer() {
+    createArray("legacy", "legacy-1", "legacy-2");
+    ArrayNode node = Arrays.get(client(), ns(), "legacy-2");
+    String serial = node.getStatus().peerCertificate.serialNumber;
+    String ownedByTheNode = "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"arraypki.io/v1alpha1\","
+        + "\"kind\":\"Node\",\"name\":\"legacy-2\",\"uid\":\"" + node.getMetadata().getUid()
+        + "\",\"controller\":true,\"blockOwnerDeletion\":true}]}}";
+    client().secrets().inNamespace(ns()).withName("legacy-2-peer-tls").patch(
+        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+        ownedByTheNode);
+    scenario.patch(ArrayNode.class, "legacy-2",
+        "{\"metadata\":{\"finalizers\":[\"" + io.arraypki.operator.k8s.LegacyFinalizers.NODE + "\"]}}");
+    String arrayUid = Arrays.getArray(client(), ns(), "legacy").getMetadata().getUid();
+    try {
+      Waits.converge().untilAsserted(() -> {
+        assertThat(secret("legacy-2-peer-tls").getMetadata().getOwnerReferences()).singleElement()
+            .satisfies(r -> assertThat(r.getUid()).isEqualTo(arrayUid));
+        assertThat(Arrays.get(client(), ns(), "legacy-2").getMetadata().getFinalizers()).isNullOrEmpty();
+      });
+    } finally {
+      releaseFinalizers("legacy-2"); // failing, the namespace must still go
+    }
+    assertThat(Arrays.get(client(), ns(), "legacy-2").getStatus().peerCertificate.serialNumber)
+        .as("the certificate it held").isEqualTo(serial);
+    assertThat(Crl.verify(dir, trust("legacy"), Crl.leafPem(secret("legacy-2-peer-tls")))).contains(": OK");
+  }
+
+  /** Deleted while it still carried an earlier version's finalizer: revoked first, then released. */
+  @Test
+  void aNodeDeletedWithAnEarlierVersionsFinalizerIsRevokedThenReleased() {
+    createArray("legacydel", "legacydel-1", "legacydel-2");
+    Secret before = secret("legacydel-2-peer-tls");
+    client().resources(ArrayNode.class).inNamespace(ns()).withName("legacydel-2").patch(
+        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+        "{\"metadata\":{\"finalizers\":[\"" + io.arraypki.operator.k8s.LegacyFinalizers.NODE
+            + "\",\"example.com/keep\"]}}");
+    client().resources(ArrayNode.class).inNamespace(ns()).withName("legacydel-2").delete();
+    try {
+      Waits.converge().untilAsserted(() -> {
+        assertThat(secret("legacydel-2-peer-tls")).isNull();
+        assertThat(Arrays.get(client(), ns(), "legacydel-2").getMetadata().getFinalizers())
+            .as("someone else's finalizer is left alone").containsExactly("example.com/keep");
+      });
+    } catch (AssertionError | RuntimeException e) {
+      releaseFinalizers("legacydel-2");
+      throw e;
+    }
+    assertThat(Crl.verify(dir, trust("legacydel"), Crl.leafPem(before))).contains("certificate revoked");
+    releaseFinalizers("legacydel-2");
+    Waits.converge().untilAsserted(() -> assertThat(Arrays.get(client(), ns(), "legacydel-2")).isNull());
   }
 
   @Test

@@ -157,6 +157,54 @@ class CrashSafetyTest {
     }
   }
 
+  /**
+   * No finalizer on a user's object: with the operator down, a namespace full of arrays and
+   * Nodes is deleted as promptly as any other (with the earlier finalizer on Nodes it stayed
+   * Terminating until an operator came back).
+   */
+  @Test
+  void aNamespaceWithArraysAndNodesIsDeletedWhileTheOperatorIsDown() throws Exception {
+    String other = ns() + "-gone";
+    client().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(other)
+        .endMetadata().build()).create();
+    Operator watchingIt = OperatorUnderTest.fresh(other);
+    try {
+      client().resource(Arrays.array(other, "doomed", "doomed-1")).create();
+      for (String node : List.of("doomed-1", "doomed-2", "doomed-3")) {
+        client().resource(Arrays.node(other, node, "doomed")).create();
+      }
+      Arrays.awaitArrayReady(client(), other, "doomed", 3);
+    } finally {
+      watchingIt.stop();
+    }
+    client().namespaces().withName(other).delete();
+    Waits.upTo(Duration.ofMinutes(2)).untilAsserted(() ->
+        assertThat(client().namespaces().withName(other).get()).as("namespace " + other).isNull());
+  }
+
+  /**
+   * A Node deleted while no operator runs is gone at once, but its array owns its Secrets: they
+   * stay (with a certificate the CRL does not list yet) until an operator returns, confirms with
+   * a live read that the Node is gone, revokes its certificate and removes them.
+   */
+  @Test
+  void aNodeDeletedWhileTheOperatorIsDownIsRevokedAndItsSecretsRemovedWhenItReturns() throws Exception {
+    createArray("away", 3, "1s");
+    Secret peer = Arrays.secret(client(), ns(), "away-2-peer-tls");
+    current.stop();
+    try {
+      client().resources(io.arraypki.operator.api.ArrayNode.class).inNamespace(ns()).withName("away-2").delete();
+      Waits.converge().untilAsserted(() -> assertThat(Arrays.get(client(), ns(), "away-2")).isNull());
+      assertThat(Arrays.secret(client(), ns(), "away-2-peer-tls")).as("kept by its array until revoked").isNotNull();
+    } finally {
+      current = OperatorUnderTest.fresh(ns());
+    }
+    Waits.converge().untilAsserted(() -> assertThat(Arrays.secret(client(), ns(), "away-2-peer-tls")).isNull());
+    var trust = client().configMaps().inNamespace(ns()).withName("away-trust").get();
+    assertThat(io.arraypki.operator.support.Crl.verify(dir, trust, io.arraypki.operator.support.Crl.leafPem(peer)))
+        .contains("certificate revoked");
+  }
+
   @Test
   void aKubeApiserverRestartMidRotationDoesNotStopIt() throws Exception {
     List<String> nodes = createArray("restart", 5, "3s");

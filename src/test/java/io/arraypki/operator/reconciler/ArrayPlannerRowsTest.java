@@ -691,8 +691,7 @@ class ArrayPlannerRowsTest {
   }
 
   private static Secret ssh(ClusterArray array, String node) {
-    ArrayNode owner = node(node);
-    return SshSecrets.secret(owner, ARRAY, SshKeys.generate(node + "@" + ARRAY));
+    return SshSecrets.secret(array, node, SshKeys.generate(node + "@" + ARRAY));
   }
 
   private static String publicKey(Secret ssh) {

@@ -199,8 +199,8 @@ class NodePlannerTest {
     KeyPair tpm = KeyPairs.generate(KeySpec.ECDSA_P256);
     IssuingView view = view(array);
     IssuedLeaf fromCsr = IssuedLeaf.forPublicKey(ca, view.peerProfile(node), tpm.getPublic(), NOW, null);
-    var target = new LeafIssuer.Target(node, "b", "b-peer-tls", Labels.COMPONENT_PEER, view.peerProfile(node),
-        Optional.empty(), null, true);
+    var target = new LeafIssuer.Target(array, "b", "b-peer-tls", Labels.COMPONENT_PEER, view.peerProfile(node),
+        Optional.empty(), null, true, node);
     assertThat(LeafIssuer.plan(view, target, NOW)).as("nothing to re-sign before the first CSR").isNull();
     Secret signed = writtenBySigner(view, target, fromCsr);
 
