@@ -15,8 +15,8 @@ OPERATOR_NS=arraypki-system
 if [ "${1:-}" = stop ]; then
   if grep -q '^kube-apiserver: running' <<<"$(e2e/local-cluster.sh status)"; then
     eval "$(e2e/local-cluster.sh env)"
-    # the namespace goes first, while the operator still runs: it removes the Nodes' finalizers
-    # (an operator uninstalled first would leave the namespace Terminating for the next demo)
+    # the namespace goes first, while the operator still runs, so that no event of it reaches a
+    # later demo's operator (nothing holds it: Nodes carry no finalizer)
     kubectl delete namespace arraypki-demo --ignore-not-found --timeout=120s >/dev/null || true
     helm uninstall "$RELEASE" -n "$OPERATOR_NS" --ignore-not-found >/dev/null || true
   fi

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class LeaderElectionTest {
   private static Operator cleanup;
 
-  // Registered first so that its afterAll runs last: an operator removes finalizers at namespace deletion.
+  // Registered first so that its afterAll runs last: the namespace is deleted while an operator runs.
   @RegisterExtension
   @Order(1)
   static AfterAllCallback stopCleanup = context -> cleanup.stop();

@@ -41,7 +41,6 @@ class LeastPrivilegeIT {
       "rbac.authorization.k8s.io/roles create", "a server-side apply that creates the object is authorized as create",
       "rbac.authorization.k8s.io/rolebindings create",
       "a server-side apply that creates the object is authorized as create",
-      "arraypki.io/nodes get", "JOSDK re-reads a Node when its finalizer patch meets a conflict (409)",
       "/configmaps get", "the per-node reader Role grants it, and RBAC lets the operator grant only what it holds",
       "coordination.k8s.io/leases create", "a server-side apply that creates the object is authorized as create",
       "coordination.k8s.io/leases update",
