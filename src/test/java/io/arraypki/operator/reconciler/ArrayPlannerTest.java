@@ -119,6 +119,34 @@ class ArrayPlannerTest {
     assertThat(plan.announcements()).contains(new ArrayAnnouncement.Revoked(1));
   }
 
+  /**
+   * A Node deleted while it carried an earlier version's finalizer: the finalizer comes off in
+   * the plan that revokes and deletes its last Secret, never while one is left (the failing-closed
+   * ledger revokes nothing, so nothing is released then either).
+   */
+  @Test
+  void aDepartingNodesEarlierFinalizerIsReleasedOnlyWithItsLastSecretsDeletion() {
+    CertificateAuthority ca = ca(1, NOW.plus(Duration.ofDays(3650)));
+    ClusterArray array = array("a", null);
+    Secret gen1 = generation(array, 1, ca, Map.of());
+    Secret held = peer(array, "b", ca, 1);
+    array.setStatus(settledStatus(array, gen1));
+    ArrayNode departing = node("b");
+    departing.getMetadata().setDeletionTimestamp(NOW.minusSeconds(5).toString());
+    departing.getMetadata().setFinalizers(List.of(io.arraypki.operator.k8s.LegacyFinalizers.NODE));
+    ArrayFacts plain = facts(List.of(node("a")), Map.of(1L, gen1), List.of(held));
+    ArrayFacts facts = new ArrayFacts(plain.members(), plain.membersByName(), plain.generations(), plain.issued(),
+        plain.participants(), plain.service(), plain.alias(), plain.confirmations(), List.of(departing));
+    ArrayObservation seen = observe(array, facts, Optional.empty(), Optional.empty(), name -> Optional.of(departing),
+        NOW);
+
+    ArrayPlan plan = ArrayPlanner.plan(seen, ArrayPlanner.rotation(seen, NOW), NOW);
+
+    assertThat(plan.deletions()).contains(held);
+    assertThat(plan.releasedFinalizers()).containsExactly(departing);
+    assertThat(ArrayPlanner.releasedFinalizers(facts, List.of())).as("with its Secret still there").isEmpty();
+  }
+
   @Test
   void aNodeTheCacheMissesButTheApiServerStillHasIsNotRevoked() {
     CertificateAuthority ca = ca(1, NOW.plus(Duration.ofDays(3650)));

@@ -231,6 +231,50 @@ class NodePlannerTest {
   }
 
   @Test
+  void aMembersSecretsAreControlledByItsArraySoThatTheyOutliveADeletedNode() {
+    NodePlan plan = NodePlanner.plan(observe(node("b", "sgd"), view(array("b", List.of("b"))), Optional.empty(),
+        Optional.empty()), NOW);
+
+    assertThat(plan.leaves()).hasSize(2).allSatisfy(l -> {
+      assertThat(io.arraypki.operator.k8s.ManagedObjects.controlledBy(l.desired(), array("b", List.of("b"))))
+          .as(l.desired().getMetadata().getName() + " controlled by the array").isTrue();
+      assertThat(io.arraypki.operator.k8s.ManagedObjects.controlledBy(l.desired(), node("b", "sgd"))).isFalse();
+    });
+    assertThat(plan.releaseLegacyFinalizer()).as("a Node without the earlier finalizer is not patched").isFalse();
+  }
+
+  /**
+   * An earlier version's Node: finalizer, and a peer Secret the Node controls. The plan takes the
+   * Secret over for the array (same certificate) and releases the finalizer; a Node whose Secret
+   * stays its own (it waits for another array to revoke it) keeps the finalizer.
+   */
+  @Test
+  void anEarlierVersionsFinalizerComesOffOnlyOnceNoUnrevokedArraySecretIsTheNodesOwn() {
+    ArrayNode node = node("b", "sgd");
+    node.getMetadata().setFinalizers(List.of(io.arraypki.operator.k8s.LegacyFinalizers.NODE));
+    IssuingView view = view(array("a", List.of("a")));
+    Secret issued = held(NodePlanner.plan(observe(node, view, Optional.empty(), Optional.empty()), NOW),
+        NodeCertificate.PEER).orElseThrow();
+    Secret ownedByTheNode = new io.fabric8.kubernetes.api.model.SecretBuilder(issued).editMetadata()
+        .withOwnerReferences(io.arraypki.operator.k8s.ManagedObjects.ownerReference(node)).endMetadata().build();
+
+    NodePlan takenOver = NodePlanner.plan(observe(node, view, Optional.of(ownedByTheNode), Optional.empty()),
+        NOW.plusSeconds(5));
+    assertThat(takenOver.leaves()).singleElement().satisfies(l -> {
+      assertThat(l.writes()).as("the owner changes").isTrue();
+      assertThat(l.handedOverFrom()).isSameAs(node);
+      assertThat(l.desired().getData()).as("the same certificate and key").isEqualTo(issued.getData());
+    });
+    assertThat(takenOver.releaseLegacyFinalizer()).isTrue();
+
+    NodeObservation waiting = new NodeObservation(node, null, Optional.of("other"), Optional.empty(),
+        Optional.of(ownedByTheNode), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+        Optional.empty(), Optional.empty());
+    assertThat(NodePlanner.plan(waiting, NOW.plusSeconds(5)).releaseLegacyFinalizer())
+        .as("its Secret would go unrevoked with the Node").isFalse();
+  }
+
+  @Test
   void aPinThatDoesNotMatchIssuesNothingAndWarnsOnceNotInEveryReconcile() {
     ArrayNode node = node("b", "sgd");
     node.getSpec().trustedCAFingerprint = "SHA256:00:11";
