@@ -73,7 +73,9 @@ case "$memory_limit" in
     exit 1 ;;
   *) max_ram=$memory_limit ;;
 esac
-export OPERATOR_JAVA_OPTS="${jvm_flags[*]} -XX:MaxRAM=$max_ram"
+# BENCH_EXTRA_JAVA_OPTS: more flags for the measured JVM (a JFR recording, say); the figures are
+# then of that JVM, not of the image's.
+export OPERATOR_JAVA_OPTS="${jvm_flags[*]} -XX:MaxRAM=$max_ram ${BENCH_EXTRA_JAVA_OPTS:-}"
 echo "bench: operator JVM options (image flags, chart limit $memory_limit): $OPERATOR_JAVA_OPTS"
 
 e2e/local-cluster.sh up
