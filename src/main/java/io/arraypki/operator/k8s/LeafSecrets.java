@@ -57,8 +57,12 @@ public final class LeafSecrets {
         .build();
   }
 
-  private static final ParsedSecrets<Optional<X509Certificate>> LEAVES = new ParsedSecrets<>();
-  private static final ParsedSecrets<Optional<java.security.PublicKey>> KEYS_HELD = new ParsedSecrets<>();
+  /** Public facts only (certificates, public keys): a few thousand kept after release cost little. */
+  private static final int RELEASED_KEPT = 4096;
+  private static final ParsedSecrets<Optional<X509Certificate>> LEAVES =
+      new ParsedSecrets<>(RELEASED_KEPT, SecretData.TLS_CRT);
+  private static final ParsedSecrets<Optional<java.security.PublicKey>> KEYS_HELD =
+      new ParsedSecrets<>(RELEASED_KEPT, SecretData.TLS_CRT, SecretData.TLS_KEY);
 
   /** The leaf certificate of an issued Secret, or empty when absent or unreadable. */
   public static Optional<X509Certificate> leaf(Secret secret) {

@@ -28,8 +28,35 @@ import java.util.function.Function;
  * again).
  */
 final class ParsedSecrets<T> {
+  private static final String[] CERTIFICATE_KEY_AND_BUNDLE = {SecretData.TLS_CRT, SecretData.TLS_KEY, SecretData.CA_CRT};
+
   private final Map<String, Answer<T>> bySecret = new ConcurrentHashMap<>();
+  private final String[] entries;
+  private final int releasedCapacity;
+  private final Map<String, Answer<T>> recentlyReleased;
   private final ReferenceQueue<Secret> released = new ReferenceQueue<>();
+
+  /** Answers read from tls.crt, tls.key and ca.crt, none kept once released (a CA's key among them). */
+  ParsedSecrets() {
+    this(0, CERTIFICATE_KEY_AND_BUNDLE);
+  }
+
+  /**
+   * Answers read from {@code entries} only: a leaf and its key do not change when a rotation
+   * writes a new bundle into ca.crt, and checking the key again (a signature and its
+   * verification) for every member was a tenth of a re-signing's CPU. The last {@code
+   * releasedCapacity} answers whose object went away are kept aside (see {@link #forgetReleased}).
+   */
+  ParsedSecrets(int releasedCapacity, String... entries) {
+    this.entries = entries.clone();
+    this.releasedCapacity = releasedCapacity;
+    this.recentlyReleased = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Answer<T>> eldest) {
+        return size() > releasedCapacity;
+      }
+    };
+  }
 
   /** The Secret object an answer was read from, weakly: the informer decides how long it lives. */
   private static final class Source extends WeakReference<Secret> {
@@ -56,15 +83,32 @@ final class ParsedSecrets<T> {
     }
     String content = contentKey(secret);
     Answer<T> known = bySecret.get(id);
+    if (known == null) {
+      known = revived(id, content);
+    }
     if (known != null && known.content().equals(content)) {
-      if (known.written() != null || known.source().get() == null) {
-        bySecret.replace(id, known, new Answer<>(content, known.answer(), new Source(secret, id, released), null));
+      // The answer follows the newest object it is asked about: an informer hands out its own
+      // copy, JOSDK's cache of recent writes another, and the one of them that goes away must
+      // not take the answer with it.
+      if (known.written() != null || known.source().get() != secret) {
+        bySecret.put(id, new Answer<>(content, known.answer(), new Source(secret, id, released), null));
       }
       return known.answer();
     }
     T answer = parse.apply(secret);
     bySecret.put(id, new Answer<>(content, answer, new Source(secret, id, released), null));
     return answer;
+  }
+
+  /** A released answer of {@code id} for that content, taken back out of the recently released. */
+  private Answer<T> revived(String id, String content) {
+    if (releasedCapacity == 0) {
+      return null;
+    }
+    synchronized (recentlyReleased) {
+      Answer<T> answer = recentlyReleased.remove(id);
+      return answer != null && answer.content().equals(content) ? answer : null;
+    }
   }
 
   /** What the operator knows of a Secret it is about to write, so that it is not parsed back. */
@@ -82,11 +126,22 @@ final class ParsedSecrets<T> {
     return bySecret.size();
   }
 
+  /**
+   * Answers whose object the collector took are dropped, the last {@code releasedCapacity} of
+   * them kept aside: the object may have been a short-lived copy (JOSDK's cache of a recent
+   * write) of a Secret that still exists, asked about again moments later.
+   */
   private void forgetReleased() {
     for (Reference<? extends Secret> gone = released.poll(); gone != null; gone = released.poll()) {
       Source source = (Source) gone;
       // only if the answer is still the one read from that object, not a newer one
-      bySecret.computeIfPresent(source.secret, (id, answer) -> answer.source() == source ? null : answer);
+      Answer<T> answer = bySecret.get(source.secret);
+      if (answer != null && answer.source() == source && bySecret.remove(source.secret, answer)
+          && releasedCapacity > 0) {
+        synchronized (recentlyReleased) {
+          recentlyReleased.put(source.secret, answer);
+        }
+      }
     }
   }
 
@@ -97,12 +152,12 @@ final class ParsedSecrets<T> {
     return secret.getMetadata().getNamespace() + "/" + secret.getMetadata().getName();
   }
 
-  /** SHA-256 of the entries that hold the certificate and the key: the content, not a version. */
-  private static String contentKey(Secret secret) {
+  /** SHA-256 of the entries the answer is read from: the content, not a version. */
+  private String contentKey(Secret secret) {
     try {
       MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
       Map<String, String> data = secret.getData() == null ? Map.of() : secret.getData();
-      for (String entry : new String[] {SecretData.TLS_CRT, SecretData.TLS_KEY, SecretData.CA_CRT}) {
+      for (String entry : entries) {
         sha256.update(entry.getBytes(StandardCharsets.UTF_8));
         sha256.update((byte) 0);
         sha256.update(data.getOrDefault(entry, "").getBytes(StandardCharsets.UTF_8));

@@ -110,11 +110,18 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   public UpdateControl<ClusterArray> reconcile(ClusterArray array, Context<ClusterArray> context) {
     Instant now = clock.instant();
     ArrayApplier applier = new ArrayApplier(array, context, clock);
-    ArrayObservation seen = ArrayObservation.read(array, context, now);
-    seen = applier.create(seen, ArrayPlanner.firstGeneration(seen), now);
-    ArrayPlanner.Rotation rotation = ArrayPlanner.rotation(seen, now);
-    seen = applier.create(seen, rotation.create(), now);
-    return applier.apply(ArrayPlanner.plan(seen, rotation, now), now);
+    try {
+      ArrayObservation seen = ArrayObservation.read(array, context, now);
+      seen = applier.create(seen, ArrayPlanner.firstGeneration(seen), now);
+      ArrayPlanner.Rotation rotation = ArrayPlanner.rotation(seen, now);
+      seen = applier.create(seen, rotation.create(), now);
+      return applier.apply(ArrayPlanner.plan(seen, rotation, now), now);
+    } catch (RuntimeException e) {
+      if (ReconcileFailure.namespaceTerminating(e)) {
+        return UpdateControl.noUpdate();
+      }
+      throw e;
+    }
   }
 
   /**

@@ -182,9 +182,16 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
   @Override
   public UpdateControl<ArrayNode> reconcile(ArrayNode node, Context<ArrayNode> context) {
     Instant now = clock.instant();
-    NodeObservation observation = NodeObservation.read(node, context);
-    NodePlan plan = NodePlanner.plan(observation, now);
-    return apply(plan, node, context, now);
+    try {
+      NodeObservation observation = NodeObservation.read(node, context);
+      NodePlan plan = NodePlanner.plan(observation, now);
+      return apply(plan, node, context, now);
+    } catch (RuntimeException e) {
+      if (ReconcileFailure.namespaceTerminating(e)) {
+        return UpdateControl.noUpdate(); // its namespace is going, the Node with it
+      }
+      throw e;
+    }
   }
 
   /** Writes the plan in its order; nothing when nothing changed. */

@@ -19,12 +19,32 @@ final class ReconcileFailure {
 
   /** Whether the failure is worth a condition (a conflict is retried and says nothing). */
   static boolean reportable(Exception e) {
+    if (namespaceTerminating(e)) {
+      return false;
+    }
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof KubernetesClientException k && k.getCode() == 409) {
         return false;
       }
     }
     return true;
+  }
+
+  /**
+   * Whether the API server refused a write because the namespace is being deleted: nothing there
+   * is worth writing any more (a Node may outlive its Secrets for a moment while its namespace
+   * goes), so the reconcile ends quietly, with no retry, condition or Event.
+   */
+  static boolean namespaceTerminating(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof KubernetesClientException k && k.getCode() == 403 && k.getStatus() != null
+          && k.getStatus().getDetails() != null && k.getStatus().getDetails().getCauses() != null
+          && k.getStatus().getDetails().getCauses().stream()
+              .anyMatch(c -> "NamespaceTerminating".equals(c.getReason()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static String reason(Exception e) {

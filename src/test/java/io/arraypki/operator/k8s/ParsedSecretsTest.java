@@ -84,4 +84,35 @@ class ParsedSecretsTest {
     assertThat(cache.get(secret("m-peer-tls", "issued"), parse)).isEqualTo("known");
     assertThat(parses).hasValue(0);
   }
+
+  /**
+   * JOSDK hands a reconcile its own short-lived copy of a Secret the operator just wrote; once
+   * that copy is collected, the answer read through it must still serve the informer's copy (it
+   * did not: every member's key was checked again, a fifth of the CPU of issuing). A cache kept
+   * without released answers (a CA's key) still drops it.
+   */
+  @Test
+  void anAnswerReadThroughAShortLivedCopyServesTheInformersCopyAfterTheCollectorTookIt()
+      throws InterruptedException {
+    ParsedSecrets<String> keeping = new ParsedSecrets<>(16, SecretData.TLS_CRT);
+    ParsedSecrets<String> dropping = new ParsedSecrets<>(0, SecretData.TLS_CRT);
+    Secret shortLived = secret("m-peer-tls", "issued");
+    keeping.get(shortLived, parse);
+    dropping.get(shortLived, parse);
+    WeakReference<Secret> collected = new WeakReference<>(shortLived);
+    shortLived = null;
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while ((collected.get() != null || dropping.size() != 0) && System.nanoTime() < until) {
+      System.gc();
+      Thread.sleep(10);
+      keeping.size(); // takes in what the collector released
+    }
+    assertThat(collected.get()).as("collected").isNull();
+    assertThat(dropping.size()).isZero();
+
+    keeping.get(secret("m-peer-tls", "issued"), parse);
+    assertThat(parses).as("parsed once by each cache, not again for the informer's copy").hasValue(2);
+    dropping.get(secret("m-peer-tls", "issued"), parse);
+    assertThat(parses).as("the cache that keeps nothing released parses it again").hasValue(3);
+  }
 }
