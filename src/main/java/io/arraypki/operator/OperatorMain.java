@@ -119,13 +119,15 @@ public final class OperatorMain {
     // and of those only the ones for arrays in the watched namespaces.
     operator.register(new CsrSigner(clock),
         (ControllerConfigurationOverrider<io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest> o)
-            -> o.withGenericFilter(csr -> CsrSigner.ours(csr, settings.watchNamespaces())));
+            -> o.withGenericFilter(csr -> CsrSigner.ours(csr, settings.watchNamespaces()))
+                .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields()));
     return operator;
   }
 
   private static <R extends io.fabric8.kubernetes.api.model.HasMetadata>
       Consumer<ControllerConfigurationOverrider<R>> namespaces(OperatorSettings settings) {
     return o -> {
+      o.withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields());
       if (!settings.watchNamespaces().isEmpty()) {
         o.settingNamespaces(settings.watchNamespaces());
       }

@@ -60,26 +60,31 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
     var nodes = InformerEventSourceConfiguration.from(ArrayNode.class, ClusterArray.class)
         .withName(EventSources.NODES)
         .withSecondaryToPrimaryMapper(ClusterArrayReconciler::arraysOfNode)
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     var secrets = InformerEventSourceConfiguration.from(Secret.class, ClusterArray.class)
         .withName(EventSources.SECRETS)
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     var configMaps = InformerEventSourceConfiguration.from(ConfigMap.class, ClusterArray.class)
         .withName(EventSources.CONFIG_MAPS)
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     var candidateMaps = InformerEventSourceConfiguration.from(CandidateMap.class, ClusterArray.class)
         .withName(EventSources.CANDIDATE_MAPS)
         .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     // A member's confirmation can end a rotation's wait.
     var leases = InformerEventSourceConfiguration.from(Lease.class, ClusterArray.class)
         .withName(EventSources.LEASES)
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     return List.of(
         new InformerEventSource<>(leases, context),

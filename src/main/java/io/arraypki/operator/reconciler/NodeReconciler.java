@@ -61,6 +61,7 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
         .withSecondaryToPrimaryMapper(array -> membersOf(nodesByArray, array))
         .withPrimaryToSecondaryMapper((ArrayNode node) -> arrayOf(node))
         .withOnUpdateFilter(NodeReconciler::concernsMembers)
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     var secrets = InformerEventSourceConfiguration.from(Secret.class, ArrayNode.class)
         .withName(EventSources.SECRETS)
@@ -73,21 +74,25 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
           return Labels.COMPONENT_CA.equals(EventSources.label(secret, Labels.COMPONENT))
               ? membersOf(nodesByArray, secret) : Set.of();
         })
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     var configMaps = InformerEventSourceConfiguration.from(ConfigMap.class, ArrayNode.class)
         .withName(EventSources.CONFIG_MAPS)
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(cm -> membersOf(nodesByArray, cm))
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     var roles = InformerEventSourceConfiguration.from(Role.class, ArrayNode.class)
         .withName(EventSources.ROLES)
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(NodeReconciler::nodeOfLabel)
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     var bindings = InformerEventSourceConfiguration.from(RoleBinding.class, ArrayNode.class)
         .withName(EventSources.ROLE_BINDINGS)
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(NodeReconciler::nodeOfLabel)
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     // The members' confirmations: a write to a trust Lease wakes its node (its status says what
     // the member loaded); only the Leases the operator made.
@@ -95,6 +100,7 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
         .withName(EventSources.LEASES)
         .withLabelSelector(Labels.MANAGED_SELECTOR)
         .withSecondaryToPrimaryMapper(NodeReconciler::nodeOfLabel)
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     var arraySource = new InformerEventSource<>(arrays, context);
     // The keystore passwords are the user's Secrets: cached apart from the managed ones (and
@@ -109,6 +115,7 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
                 a -> a.getSpec() != null && KeystorePasswords.names(a.getSpec().keystores, secret.getMetadata().getName()))
             .flatMap(a -> membersOf(nodesByArray, a).stream())
             .collect(Collectors.toSet()))
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
     return List.of(
         arraySource,

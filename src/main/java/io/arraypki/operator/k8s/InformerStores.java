@@ -1,0 +1,23 @@
+package io.arraypki.operator.k8s;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
+
+/** How the informers keep what they cache. */
+public final class InformerStores {
+  private InformerStores() {}
+
+  /**
+   * A store that keeps objects without their managedFields. The operator never reads them (its
+   * writes are server-side applies that send what it wants), and they were about a third of what
+   * each cached Node and Secret cost in heap; every informer caches a thousand of each per
+   * thousand members.
+   */
+  public static <R extends HasMetadata> ItemStore<R> withoutManagedFields() {
+    return new TransformingItemStore<>(resource -> {
+      resource.getMetadata().setManagedFields(null);
+      return resource;
+    });
+  }
+}
