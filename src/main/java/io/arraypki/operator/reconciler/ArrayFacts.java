@@ -44,16 +44,15 @@ record ArrayFacts(
   static ArrayFacts read(ClusterArray array, Context<ClusterArray> context) {
     String name = array.getMetadata().getName();
     String namespace = array.getMetadata().getNamespace();
-    var nodes = EventSources.source(context, ArrayNode.class, EventSources.NODES);
-    List<ArrayNode> members = nodes
-        .list(namespace, n -> n.getSpec() != null && name.equals(n.getSpec().array)
-            && n.getMetadata().getDeletionTimestamp() == null)
+    List<ArrayNode> ofTheArray = EventSources.ofArray(context, ArrayNode.class, EventSources.NODES, namespace, name)
+        .toList();
+    List<ArrayNode> members = ofTheArray.stream()
+        .filter(n -> n.getMetadata().getDeletionTimestamp() == null)
         .toList();
     // Nodes being deleted that still carry an earlier operator's finalizer: theirs to release
     // once their material is revoked and removed.
-    List<ArrayNode> departing = nodes
-        .list(namespace, n -> n.getSpec() != null && name.equals(n.getSpec().array)
-            && n.getMetadata().getDeletionTimestamp() != null && LegacyFinalizers.carries(n))
+    List<ArrayNode> departing = ofTheArray.stream()
+        .filter(n -> n.getMetadata().getDeletionTimestamp() != null && LegacyFinalizers.carries(n))
         .toList();
     // Looked up once per issued Secret: a thousand members must not mean a million comparisons.
     Map<String, ArrayNode> membersByName = members.stream()

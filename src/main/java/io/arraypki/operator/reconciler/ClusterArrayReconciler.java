@@ -88,8 +88,10 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         .build();
     return List.of(
         new InformerEventSource<>(leases, context),
-        new InformerEventSource<>(nodes, context),
-        new InformerEventSource<>(secrets, context),
+        EventSources.indexedByArray(new InformerEventSource<>(nodes, context),
+            (ArrayNode n) -> n.getSpec() == null ? null : n.getSpec().array),
+        EventSources.indexedByArray(new InformerEventSource<>(secrets, context),
+            (Secret s) -> EventSources.label(s, Labels.ARRAY)),
         new InformerEventSource<>(configMaps, context),
         new InformerEventSource<>(candidateMaps, context));
   }

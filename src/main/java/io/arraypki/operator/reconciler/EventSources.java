@@ -24,7 +24,25 @@ final class EventSources {
   /** The user's Opaque Secrets (keystore passwords), apart from the managed ones. */
   static final String PASSWORD_SECRETS = "passwordsecrets";
 
+  /** The index of the array reconciler's Nodes (by spec.array) and Secrets (by label): {@code <namespace>/<array>}. */
+  static final String BY_ARRAY = "byArray";
+
   private EventSources() {}
+
+  /**
+   * Indexes {@code source} by array, so that an array's reconcile reads its own members and
+   * Secrets, never every one in its namespace (a hundred arrays in one namespace would make each
+   * reconcile a hundred times the work).
+   */
+  static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> indexedByArray(
+      InformerEventSource<R, P> source, java.util.function.Function<R, String> arrayOf) {
+    source.addIndexers(Map.of(BY_ARRAY, r -> {
+      String array = arrayOf.apply(r);
+      return array == null || array.isEmpty() ? java.util.List.of()
+          : java.util.List.of(r.getMetadata().getNamespace() + "/" + array);
+    }));
+    return source;
+  }
 
   @SuppressWarnings("unchecked")
   static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> source(
@@ -38,10 +56,10 @@ final class EventSources {
     return source(context, type, sourceName).get(new ResourceID(name, namespace));
   }
 
-  /** Everything in the cache of one namespace that carries {@code arraypki.io/array=array}. */
+  /** Everything an {@link #indexedByArray} cache holds of one array. */
   static <R extends HasMetadata, P extends HasMetadata> Stream<R> ofArray(
       Context<P> context, Class<R> type, String sourceName, String namespace, String array) {
-    return source(context, type, sourceName).list(namespace, r -> array.equals(label(r, Labels.ARRAY)));
+    return source(context, type, sourceName).byIndex(BY_ARRAY, namespace + "/" + array).stream();
   }
 
   /** Maps an object to the array named by its {@code arraypki.io/array} label. */
