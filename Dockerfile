@@ -19,7 +19,13 @@ USER 65532:65532
 EXPOSE 8080
 
 # JVM flags for a pod (e2e/bench.sh runs the operator with exactly these, under the chart's
-# memory limit): the serial collector (one or two CPUs, a heap of a few hundred MB: G1's
-# remembered sets and concurrent threads cost memory and CPU it cannot use), a bounded code
-# cache and metaspace, and an exit on OutOfMemoryError so that the pod is restarted.
-ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75", "-XX:ReservedCodeCacheSize=64m", "-XX:MaxMetaspaceSize=160m", "-Xss512k", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/arraypki/arraypki-operator.jar"]
+# memory limit; README "Performance" has what each saved):
+# - the serial collector, keeping the heap within 10-20% free after a collection: one or two
+#   CPUs and a live heap of about 30 KB per member, where G1's remembered sets, concurrent
+#   threads and lazily returned memory cost RSS the pod pays for;
+# - the C1 compiler only: the operator works in bursts (a thousand members join, an array
+#   rotates), and C2 compiled through every burst, with up to 40% of the JVM's CPU in its
+#   compiler thread on two cores, for code that then ran a few times;
+# - a bounded code cache, metaspace and thread stacks; an exit on OutOfMemoryError so that the
+#   pod is restarted.
+ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:MaxRAMPercentage=75", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=32m", "-XX:MaxMetaspaceSize=128m", "-Xss256k", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/arraypki/arraypki-operator.jar"]
