@@ -181,7 +181,9 @@ class MemberDaemonTest {
     Member b = start("node-b", late, tls, trust);
     JsonNode waiting = stats(b);
     assertThat(waiting.path("serving").path("error").asText()).contains("not mounted");
-    assertThat(b.log()).anySatisfy(l -> assertThat(l).contains("waiting for the mounted files"));
+    // the daemon logs from its own thread: the line may follow the stats answer by a moment
+    Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(b.log()).anySatisfy(l -> assertThat(l).contains("waiting for the mounted files")));
 
     mount(tls, tlsFiles(late));
     mount(trust, Map.of("ca.crt", bundle(ca)));
