@@ -26,6 +26,8 @@ EXPOSE 8080
 # - the C1 compiler only: the operator works in bursts (a thousand members join, an array
 #   rotates), and C2 compiled through every burst, with up to 40% of the JVM's CPU in its
 #   compiler thread on two cores, for code that then ran a few times;
-# - a bounded code cache, metaspace and thread stacks; an exit on OutOfMemoryError so that the
-#   pod is restarted.
-ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:MaxRAMPercentage=75", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=32m", "-XX:MaxMetaspaceSize=128m", "-Xss256k", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/arraypki/arraypki-operator.jar"]
+# - a heap of at most 60% of the limit, so that heap, metaspace (128 MB), code (32 MB) and
+#   threads fit inside it together (the kubelet kills a pod over its limit without a word);
+# - a bounded code cache, metaspace and thread stacks (512 KB: deep Jackson and TLS stacks);
+#   an exit on OutOfMemoryError so that the pod is restarted.
+ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:MaxRAMPercentage=60", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=32m", "-XX:MaxMetaspaceSize=128m", "-Xss512k", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/arraypki/arraypki-operator.jar"]

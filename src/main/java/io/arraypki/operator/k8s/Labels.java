@@ -27,6 +27,12 @@ public final class Labels {
   public static final String CA_GENERATION = "arraypki.io/ca-generation";
   /** On an issued Secret: the generation of the CA that signed its certificate. */
   public static final String SIGNED_BY_GENERATION = "arraypki.io/signed-by-generation";
+  /**
+   * On a member's Secret: the uid of the Node it was issued to. The array owns the Secret, so it
+   * outlives a deleted Node; a Node created again under that name is another machine, and must
+   * neither take the old key nor keep it from being revoked.
+   */
+  public static final String NODE_UID = "arraypki.io/node-uid";
   /** On an issued Secret: the newest CA generation in the bundle it holds. */
   public static final String TRUST_GENERATION = "arraypki.io/trust-generation";
 

@@ -29,9 +29,17 @@ public final class LegacyFinalizers {
    */
   public static int releaseOrphans(KubernetesClient client, java.util.Set<String> namespaces) {
     var nodes = client.resources(io.arraypki.operator.api.ArrayNode.class);
-    List<io.arraypki.operator.api.ArrayNode> all = namespaces.isEmpty()
-        ? nodes.inAnyNamespace().list().getItems()
-        : namespaces.stream().flatMap(ns -> nodes.inNamespace(ns).list().getItems().stream()).toList();
+    List<io.arraypki.operator.api.ArrayNode> all = new java.util.ArrayList<>();
+    for (String namespace : namespaces.isEmpty() ? java.util.Set.<String>of("") : namespaces) {
+      String next = null;
+      do { // in pages: ten thousand Nodes read at once would be a heap of their own at startup
+        var options = new io.fabric8.kubernetes.api.model.ListOptionsBuilder().withLimit(500L).withContinue(next).build();
+        var page = namespace.isEmpty() ? nodes.inAnyNamespace().list(options) : nodes.inNamespace(namespace).list(options);
+        page.getItems().stream().filter(n -> n.getMetadata().getDeletionTimestamp() != null && carries(n))
+            .forEach(all::add);
+        next = page.getMetadata().getContinue();
+      } while (next != null && !next.isEmpty());
+    }
     int released = 0;
     for (var node : all) {
       if (node.getMetadata().getDeletionTimestamp() == null || !carries(node)) {
@@ -41,8 +49,14 @@ public final class LegacyFinalizers {
       boolean arrayExists = array != null && !array.isEmpty() && client.resources(io.arraypki.operator.api.ClusterArray.class)
           .inNamespace(node.getMetadata().getNamespace()).withName(array).get() != null;
       if (!arrayExists) {
-        release(client, node);
-        released++;
+        try {
+          release(client, node);
+          released++;
+        } catch (KubernetesClientException e) {
+          org.slf4j.LoggerFactory.getLogger(LegacyFinalizers.class).warn(
+              "could not release the finalizer of Node {}/{}: {}", node.getMetadata().getNamespace(),
+              node.getMetadata().getName(), e.getMessage());
+        }
       }
     }
     return released;
@@ -65,7 +79,10 @@ public final class LegacyFinalizers {
     try {
       client.resource(object).patch(PatchContext.of(PatchType.JSON), patch);
     } catch (KubernetesClientException e) {
-      if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
+      // gone (404), or its finalizers changed since it was read (the test fails: 422; 409): the
+      // next event of that Node tries again from what it holds then
+      if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND && e.getCode() != 422
+          && e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
         throw e;
       }
     }

@@ -15,13 +15,14 @@ public final class SshSecrets {
   private SshSecrets() {}
 
   /** Owned by the array, as every member's issued Secret is (it revokes and removes them). */
-  public static Secret secret(HasMetadata array, String name, SshKeys.SshKeyPair keys) {
+  public static Secret secret(HasMetadata array, HasMetadata node, SshKeys.SshKeyPair keys) {
+    String name = node.getMetadata().getName();
     Map<String, String> data = new LinkedHashMap<>();
     data.put(PRIVATE_KEY, SecretData.encode(keys.privateKey()));
     data.put(PUBLIC_KEY, SecretData.encode(keys.publicKey()));
     return new SecretBuilder()
         .withMetadata(ManagedObjects.metadata(Names.sshSecret(name), array, array.getMetadata().getName(), name, Labels.COMPONENT_SSH,
-            Map.of(), Map.of()))
+            Map.of(), node.getMetadata().getUid() == null ? Map.of() : Map.of(Labels.NODE_UID, node.getMetadata().getUid())))
         .withType("Opaque")
         .withData(data)
         .build();

@@ -55,12 +55,13 @@ final class ArrayApplier {
     });
     plan.alias().ifPresent(w -> ObjectWriter.apply(context, w.desired(), w.current()));
     plan.deletions().forEach(s -> ObjectWriter.delete(context, s));
-    plan.releasedFinalizers().forEach(n -> LegacyFinalizers.release(context.getClient(), n));
     plan.announcements().forEach(this::announce);
 
     if (plan.statusChanged()) {
       StatusPatches.writeAndCache(array, plan.status(), ClusterArray::new, context);
     }
+    // last: a failure here must not cost the Events and status of what was revoked above
+    plan.releasedFinalizers().forEach(n -> LegacyFinalizers.release(context.getClient(), n));
     UpdateControl<ClusterArray> control = UpdateControl.noUpdate();
     Stream.concat(plan.wakeAt().stream(), serviceRenewal.stream()).min(Instant::compareTo)
         .ifPresent(t -> control.rescheduleAfter(WakeUp.after(now, t)));

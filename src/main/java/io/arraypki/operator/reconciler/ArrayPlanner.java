@@ -561,7 +561,7 @@ final class ArrayPlanner {
     boolean allowed = kind == Entitlement.Kind.CLIENT ? settings.clientCertificates()
         : kind != Entitlement.Kind.SSH || settings.sshKeys();
     Entitlement.Holding holding = new Entitlement.Holding(EventSources.label(secret, Labels.NODE),
-        EventSources.label(secret, Labels.ARRAY), kind);
+        EventSources.label(secret, Labels.ARRAY), kind, EventSources.annotation(secret, Labels.NODE_UID));
     Optional<ArrayNode> node = facts.member(holding.node());
     return Entitlement.unentitled(holding, node, candidates, allowed)
         .map(reason -> new Entitlement.Suggested<>(secret, holding, allowed, reason));

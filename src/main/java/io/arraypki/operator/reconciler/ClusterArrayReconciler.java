@@ -125,7 +125,9 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
       return applier.apply(ArrayPlanner.plan(seen, rotation, now), now);
     } catch (RuntimeException e) {
       if (ReconcileFailure.namespaceTerminating(e)) {
-        return UpdateControl.noUpdate();
+        // Its namespace is going (creates are refused there, updates are not): look again later,
+        // in case it stays Terminating for long (another controller's finalizer) while it runs.
+        return UpdateControl.<ClusterArray>noUpdate().rescheduleAfter(ReconcileFailure.NAMESPACE_TERMINATING_RETRY);
       }
       throw e;
     }

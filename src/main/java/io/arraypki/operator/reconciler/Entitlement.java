@@ -40,8 +40,21 @@ final class Entitlement {
     }
   }
 
-  /** The facts about one issued Secret that decide it. */
-  record Holding(String node, String array, Kind kind) {}
+  /**
+   * The facts about one issued Secret that decide it.
+   *
+   * @param nodeUid the uid of the Node it was issued to (null on Secrets from before it was recorded)
+   */
+  record Holding(String node, String array, Kind kind, String nodeUid) {
+    Holding(String node, String array, Kind kind) {
+      this(node, array, kind, null);
+    }
+
+    /** Whether {@code node}, of the same name, is another Node than the one this was issued to. */
+    boolean issuedToAnother(ArrayNode node) {
+      return nodeUid != null && !nodeUid.equals(node.getMetadata().getUid());
+    }
+  }
 
   /** What the Secret holds: privileged material is a candidate's alone. */
   enum Kind {
@@ -60,6 +73,9 @@ final class Entitlement {
       return Optional.of(Reason.NodeRemoved);
     }
     ArrayNode n = node.get();
+    if (holding.issuedToAnother(n)) {
+      return Optional.of(Reason.NodeRemoved); // deleted, and a new Node made under its name
+    }
     if (n.getMetadata().getDeletionTimestamp() != null) {
       return Optional.of(Reason.NodeDeleted);
     }

@@ -179,6 +179,9 @@ final class LeafIssuer {
     Map<String, String> annotations = new LinkedHashMap<>();
     annotations.put(Labels.SIGNED_BY_GENERATION, Long.toString(view.signingGeneration()));
     annotations.put(Labels.TRUST_GENERATION, Long.toString(view.trustGeneration()));
+    if (target.handedOverFrom() != null && target.handedOverFrom().getMetadata().getUid() != null) {
+      annotations.put(Labels.NODE_UID, target.handedOverFrom().getMetadata().getUid());
+    }
     putIfNotNull(annotations, Labels.RENEWAL_TOKEN, decision.issue() ? target.ownToken()
         : current.flatMap(s -> LeafSecrets.annotation(s, Labels.RENEWAL_TOKEN)).orElse(null));
     putIfNotNull(annotations, Labels.ARRAY_RENEWAL_TOKEN, decision.issue() ? arrayToken

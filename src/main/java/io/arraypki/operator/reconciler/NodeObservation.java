@@ -42,14 +42,19 @@ record NodeObservation(
     String array = inAnArray(node) ? node.getSpec().array : null;
     Optional<ClusterArray> owner = array == null ? Optional.empty()
         : EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, array);
+    Optional<Secret> client = secret(context, namespace, Names.clientSecret(name));
+    Optional<Secret> ssh = secret(context, namespace, Names.sshSecret(name));
+    // Held by an array that is still to revoke it: the peer Secret of another array, or any
+    // Secret issued to an earlier Node of this name (deleted, then made again: another machine).
     Optional<String> heldBy = peer.map(s -> EventSources.label(s, Labels.ARRAY))
         .filter(a -> !a.isEmpty() && !a.equals(node.getSpec().array))
+        .or(() -> java.util.stream.Stream.of(peer, client, ssh).flatMap(Optional::stream)
+            .filter(s -> issuedToAnEarlierNode(s, node))
+            .map(s -> EventSources.label(s, Labels.ARRAY)).filter(a -> a != null && !a.isEmpty()).findFirst())
         .filter(a -> EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, a).isPresent());
     boolean issuing = array != null && !Boolean.TRUE.equals(node.getSpec().offline) && heldBy.isEmpty();
     IssuingView view = issuing ? IssuingView.of(namespace, array, Lookup.cached(context), passwords(context)) : null;
-    return new NodeObservation(node, view, heldBy, owner, peer,
-        secret(context, namespace, Names.clientSecret(name)),
-        secret(context, namespace, Names.sshSecret(name)),
+    return new NodeObservation(node, view, heldBy, owner, peer, client, ssh,
         secret(context, namespace, Names.standaloneCaSecret(name)),
         EventSources.get(context, Role.class, EventSources.ROLES, namespace, AccessRoles.name(name)),
         EventSources.get(context, RoleBinding.class, EventSources.ROLE_BINDINGS, namespace, AccessRoles.name(name)),
@@ -65,6 +70,12 @@ record NodeObservation(
 
   private static Optional<Secret> secret(Context<ArrayNode> context, String namespace, String name) {
     return EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, name);
+  }
+
+  /** Whether {@code secret} was issued to another Node of this name (its recorded uid differs). */
+  static boolean issuedToAnEarlierNode(Secret secret, ArrayNode node) {
+    String uid = EventSources.annotation(secret, Labels.NODE_UID);
+    return uid != null && !uid.equals(node.getMetadata().getUid());
   }
 
   static boolean inAnArray(ArrayNode node) {

@@ -187,7 +187,7 @@ final class NodePlanner {
     }
     if (candidate && !external && view.settings().sshKeys() && o.sshSecret().isEmpty()) {
       // A candidate's SSH key pair is made once and kept while it stays a candidate.
-      steps.create.add(SshSecrets.secret(view.array(), name, SshKeys.generate(name + "@" + view.arrayName())));
+      steps.create.add(SshSecrets.secret(view.array(), node, SshKeys.generate(name + "@" + view.arrayName())));
     }
     if (keystoresMissing) {
       steps.wakeBy(now.plus(KEYSTORE_RETRY));

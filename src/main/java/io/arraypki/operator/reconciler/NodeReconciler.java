@@ -195,7 +195,9 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
       return apply(plan, node, context, now);
     } catch (RuntimeException e) {
       if (ReconcileFailure.namespaceTerminating(e)) {
-        return UpdateControl.noUpdate(); // its namespace is going, the Node with it
+        // Its namespace is going (creates are refused there, updates are not): look again later,
+        // in case it stays Terminating for long (another controller's finalizer) while it runs.
+        return UpdateControl.<ArrayNode>noUpdate().rescheduleAfter(ReconcileFailure.NAMESPACE_TERMINATING_RETRY);
       }
       throw e;
     }

@@ -33,8 +33,11 @@ final class ReconcileFailure {
   /**
    * Whether the API server refused a write because the namespace is being deleted: nothing there
    * is worth writing any more (a Node may outlive its Secrets for a moment while its namespace
-   * goes), so the reconcile ends quietly, with no retry, condition or Event.
+   * goes), so the reconcile ends quietly, with no condition or Event, and looks again after {@link
+   * #NAMESPACE_TERMINATING_RETRY}.
    */
+  static final java.time.Duration NAMESPACE_TERMINATING_RETRY = java.time.Duration.ofMinutes(5);
+
   static boolean namespaceTerminating(Exception e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof KubernetesClientException k && k.getCode() == 403 && k.getStatus() != null

@@ -691,7 +691,7 @@ class ArrayPlannerRowsTest {
   }
 
   private static Secret ssh(ClusterArray array, String node) {
-    return SshSecrets.secret(array, node, SshKeys.generate(node + "@" + ARRAY));
+    return SshSecrets.secret(array, node(node), SshKeys.generate(node + "@" + ARRAY));
   }
 
   private static String publicKey(Secret ssh) {

@@ -50,6 +50,28 @@ class EntitlementTest {
     assertThat(Entitlement.unentitled(peer, Optional.of(deleting), List.of("n"), true)).hasValue(Reason.NodeDeleted);
   }
 
+  /**
+   * The array owns a member's Secrets, so they outlive a deleted Node: a Node made again under
+   * that name is another machine, and what was issued to the first is revoked, confirmed by the
+   * live read, even though a member of that name is in the cache and the API server.
+   */
+  @Test
+  void materialIssuedToADeletedNodeIsRevokedWhenANewNodeTakesItsName() {
+    ArrayNode again = node("n", "a", false);
+    again.getMetadata().setUid("uid-second");
+    Holding first = new Holding("n", "a", Kind.PEER, "uid-first");
+    assertThat(Entitlement.unentitled(first, Optional.of(again), List.of("n"), true)).hasValue(Reason.NodeRemoved);
+    assertThat(Entitlement.unentitled(new Holding("n", "a", Kind.PEER, "uid-second"), Optional.of(again), List.of(),
+        true)).as("its own").isEmpty();
+    assertThat(Entitlement.unentitled(new Holding("n", "a", Kind.PEER), Optional.of(again), List.of(), true))
+        .as("a Secret from before the uid was recorded").isEmpty();
+
+    var confirmed = Entitlement.confirm(List.of(new Suggested<>("n-peer", first, true, Reason.NodeRemoved)),
+        Map.of("n", Optional.of(again)), Map.of("n", again), List.of("n"));
+    assertThat(confirmed.cacheBehind()).isFalse();
+    assertThat(confirmed.revoke()).singleElement().satisfies(r -> assertThat(r.reason()).isEqualTo(Reason.NodeRemoved));
+  }
+
   @Test
   void nodesTheCacheMissesButTheApiServerHasAreNotRevokedNorIsAnythingElse() {
     // the cache saw none of the three members; the live reads find them all

@@ -227,7 +227,7 @@ class NodePlannerTest {
         target.component(), view.templateLabels(), view.templateAnnotations());
     return LeafSecrets.secret(placement, new LeafSecrets.Content(leaf.chainPem(), null, view.bundlePem(),
         java.util.Map.of()), java.util.Map.of(Labels.SIGNED_BY_GENERATION, "1", Labels.TRUST_GENERATION, "1",
-        CsrSigner.CSR_ANNOTATION, "csr-1"));
+        CsrSigner.CSR_ANNOTATION, "csr-1", Labels.NODE_UID, target.handedOverFrom().getMetadata().getUid()));
   }
 
   @Test
