@@ -205,6 +205,36 @@ class CrashSafetyTest {
         .contains("certificate revoked");
   }
 
+  /**
+   * A Node deleted and made again under its name while no operator runs is another machine: the
+   * Secret its array kept holds the first one's key. The new Node waits, the array revokes what
+   * the first was issued (the recorded uid differs), and the new one gets a key of its own.
+   */
+  @Test
+  void aNodeMadeAgainUnderADeletedOnesNameGetsANewKeyAndTheOldCertificateIsRevoked() throws Exception {
+    createArray("again", 3, "1s");
+    Secret first = Arrays.secret(client(), ns(), "again-2-peer-tls");
+    current.stop();
+    try {
+      client().resources(io.arraypki.operator.api.ArrayNode.class).inNamespace(ns()).withName("again-2").delete();
+      Waits.converge().untilAsserted(() -> assertThat(Arrays.get(client(), ns(), "again-2")).isNull());
+      client().resource(Arrays.node(ns(), "again-2", "again")).create();
+    } finally {
+      current = OperatorUnderTest.fresh(ns());
+    }
+    String uid = Arrays.get(client(), ns(), "again-2").getMetadata().getUid();
+    Waits.converge().untilAsserted(() -> {
+      Secret now = Arrays.secret(client(), ns(), "again-2-peer-tls");
+      assertThat(now).isNotNull();
+      assertThat(now.getMetadata().getAnnotations()).containsEntry("arraypki.io/node-uid", uid);
+      assertThat(SecretData.text(now, "tls.key")).as("a key of its own").isNotEqualTo(SecretData.text(first, "tls.key"));
+    });
+    var trust = client().configMaps().inNamespace(ns()).withName("again-trust").get();
+    assertThat(io.arraypki.operator.support.Crl.verify(dir, trust, io.arraypki.operator.support.Crl.leafPem(first)))
+        .contains("certificate revoked");
+    Arrays.awaitArrayReady(client(), ns(), "again", 3);
+  }
+
   @Test
   void aKubeApiserverRestartMidRotationDoesNotStopIt() throws Exception {
     List<String> nodes = createArray("restart", 5, "3s");
