@@ -23,11 +23,12 @@ EXPOSE 8080
 # - the serial collector, keeping the heap within 10-20% free after a collection: one or two
 #   CPUs and a live heap of about 30 KB per member, where G1's remembered sets, concurrent
 #   threads and lazily returned memory cost RSS the pod pays for;
-# - the C1 compiler only: the operator works in bursts (a thousand members join, an array
-#   rotates), and C2 compiled through every burst, with up to 40% of the JVM's CPU in its
-#   compiler thread on two cores, for code that then ran a few times;
-# - a heap of at most 60% of the limit, so that heap, metaspace (128 MB), code (32 MB) and
+# - both JIT compilers, as the JVM chooses: C1 alone halved the CPU of issuing ECDSA members
+#   (C2's compiler thread took up to 40% of the JVM's CPU during a burst), but BigInteger's
+#   Montgomery multiplication is a C2 intrinsic, and without it an RSA-4096 key took about 10 s
+#   instead of 1 (an RSA-4096 array then missed its 90 s test deadline in the pod);
+# - a heap of at most 60% of the limit, so that heap, metaspace (128 MB), code (64 MB) and
 #   threads fit inside it together (the kubelet kills a pod over its limit without a word);
 # - a bounded code cache, metaspace and thread stacks (512 KB: deep Jackson and TLS stacks);
 #   an exit on OutOfMemoryError so that the pod is restarted.
-ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:MaxRAMPercentage=60", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=32m", "-XX:MaxMetaspaceSize=128m", "-Xss512k", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/arraypki/arraypki-operator.jar"]
+ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:MaxRAMPercentage=60", "-XX:ReservedCodeCacheSize=64m", "-XX:MaxMetaspaceSize=128m", "-Xss512k", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/arraypki/arraypki-operator.jar"]
