@@ -52,8 +52,17 @@ final class Entitlement {
 
     /** Whether {@code node}, of the same name, is another Node than the one this was issued to. */
     boolean issuedToAnother(ArrayNode node) {
-      return nodeUid != null && !nodeUid.equals(node.getMetadata().getUid());
+      return recordedForAnother(nodeUid, node);
     }
+  }
+
+  /**
+   * Whether a Secret whose {@code arraypki.io/node-uid} reads {@code recordedUid} was issued to
+   * another Node than {@code node} of the same name (deleted, then made again: another machine).
+   * Secrets from before the uid was recorded (null) count as the Node's own.
+   */
+  static boolean recordedForAnother(String recordedUid, ArrayNode node) {
+    return recordedUid != null && !recordedUid.equals(node.getMetadata().getUid());
   }
 
   /** What the Secret holds: privileged material is a candidate's alone. */

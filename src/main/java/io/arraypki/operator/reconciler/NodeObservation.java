@@ -74,8 +74,7 @@ record NodeObservation(
 
   /** Whether {@code secret} was issued to another Node of this name (its recorded uid differs). */
   static boolean issuedToAnEarlierNode(Secret secret, ArrayNode node) {
-    String uid = EventSources.annotation(secret, Labels.NODE_UID);
-    return uid != null && !uid.equals(node.getMetadata().getUid());
+    return Entitlement.recordedForAnother(EventSources.annotation(secret, Labels.NODE_UID), node);
   }
 
   static boolean inAnArray(ArrayNode node) {

@@ -68,7 +68,10 @@ import java.util.stream.Stream;
  *       resign); {@code heap_baseline_mb}: the same with no members (after the warm-up, before
  *       issue); {@code heap_kb_per_member}: their difference / N.
  *   <li>{@code rss_mb_after_issue} and {@code rss_mb} (at the end, after resign): the JVM's resident
- *       set, as a pod with the chart's memory limit would show it.
+ *       set, as a pod with the chart's memory limit would show it; {@code heap_committed_mb}: the
+ *       heap's share of it at the end (what the generations hold from the OS, used or not), and
+ *       target/bench/native-memory.txt the rest when the JVM runs with
+ *       {@code -XX:NativeMemoryTracking=summary}.
  * </ul>
  */
 public final class ClusterBench {
@@ -222,6 +225,9 @@ public final class ClusterBench {
 
       // no forced GC first: a full GC can give heap back to the OS, which a pod's RSS has not seen
       results.put("rss_mb", round(jvm.rssKb() / 1024.0));
+      results.put("heap_committed_mb", round(jvm.committedHeapKb() / 1024.0));
+      // where the resident set goes, when the JVM tracks it (BENCH_EXTRA_JAVA_OPTS=-XX:NativeMemoryTracking=summary)
+      Files.writeString(Path.of("target/bench/native-memory.txt"), jvm.nativeMemorySummary());
       results.put("unrelated_objects", unrelated);
     } finally {
       // while the operator still runs, so that whatever finalizers it keeps are removed and the
@@ -458,6 +464,21 @@ public final class ClusterBench {
         kb = Math.max(kb, 0) + Long.parseLong(used.group(1));
       }
       return kb;
+    }
+
+    /** The heap the JVM holds from the OS now (the generations' totals), with no GC first. */
+    long committedHeapKb() throws Exception {
+      var total = java.util.regex.Pattern.compile("total (\\d+)K, used \\d+K").matcher(command("jcmd", pid, "GC.heap_info"));
+      long kb = 0;
+      while (total.find()) {
+        kb += Long.parseLong(total.group(1));
+      }
+      return kb;
+    }
+
+    /** jcmd's native memory summary (a one-line refusal when tracking is off). */
+    String nativeMemorySummary() throws Exception {
+      return command("jcmd", pid, "VM.native_memory", "summary");
     }
 
     /** Resident set size (/proc/[pid]/status VmRSS). */
