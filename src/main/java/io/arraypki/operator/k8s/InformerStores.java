@@ -1,6 +1,7 @@
 package io.arraypki.operator.k8s;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
 import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
 
@@ -18,6 +19,20 @@ public final class InformerStores {
     return new TransformingItemStore<>(resource -> {
       resource.getMetadata().setManagedFields(null);
       return resource;
+    });
+  }
+
+  /**
+   * A store of Secrets that keeps their metadata only (no data, no managedFields), for an informer
+   * whose Secrets are mostly none of the operator's business: it is there for its events and to
+   * say which resourceVersion is current; what a Secret holds is read live when needed.
+   */
+  public static ItemStore<Secret> withoutData() {
+    return new TransformingItemStore<>(secret -> {
+      secret.getMetadata().setManagedFields(null);
+      secret.setData(null);
+      secret.setStringData(null);
+      return secret;
     });
   }
 }

@@ -27,14 +27,6 @@ record KeystorePasswords(String pkcs12, String jks, String problem) {
     static Source live(KubernetesClient client) {
       return (namespace, name) -> Optional.ofNullable(client.secrets().inNamespace(namespace).withName(name).get());
     }
-
-    /**
-     * {@code cache} first; {@code live} only when the cache has no such Secret (one of a type the
-     * cache leaves out, or one not there yet: then it is reported missing, as before).
-     */
-    static Source cachedThenLive(Source cache, Source live) {
-      return (namespace, name) -> cache.get(namespace, name).or(() -> live.get(namespace, name));
-    }
   }
 
   static KeystorePasswords read(KubernetesClient client, String namespace, KeystoresSpec spec) {

@@ -35,7 +35,7 @@ record NodeObservation(
     Optional<RoleBinding> binding,
     Optional<Lease> trustLease) {
 
-  static NodeObservation read(ArrayNode node, Context<ArrayNode> context) {
+  static NodeObservation read(ArrayNode node, Context<ArrayNode> context, PasswordSecretReads passwordReads) {
     String namespace = node.getMetadata().getNamespace();
     String name = node.getMetadata().getName();
     Optional<Secret> peer = secret(context, namespace, Names.peerSecret(name));
@@ -53,7 +53,7 @@ record NodeObservation(
             .map(s -> EventSources.label(s, Labels.ARRAY)).filter(a -> a != null && !a.isEmpty()).findFirst())
         .filter(a -> EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, a).isPresent());
     boolean issuing = array != null && !Boolean.TRUE.equals(node.getSpec().offline) && heldBy.isEmpty();
-    IssuingView view = issuing ? IssuingView.of(namespace, array, Lookup.cached(context), passwords(context)) : null;
+    IssuingView view = issuing ? IssuingView.of(namespace, array, Lookup.cached(context), passwords(context, passwordReads)) : null;
     return new NodeObservation(node, view, heldBy, owner, peer, client, ssh,
         secret(context, namespace, Names.standaloneCaSecret(name)),
         EventSources.get(context, Role.class, EventSources.ROLES, namespace, AccessRoles.name(name)),
@@ -61,11 +61,11 @@ record NodeObservation(
         EventSources.get(context, Lease.class, EventSources.LEASES, namespace, Names.trustLease(name)));
   }
 
-  /** The user's password Secrets from their cache; a GET only for one the cache lacks. */
-  private static KeystorePasswords.Source passwords(Context<ArrayNode> context) {
-    KeystorePasswords.Source cache = (namespace, name) ->
+  /** The user's password Secrets: their informer says which version is current, a GET what it holds. */
+  private static KeystorePasswords.Source passwords(Context<ArrayNode> context, PasswordSecretReads reads) {
+    KeystorePasswords.Source metadata = (namespace, name) ->
         EventSources.get(context, Secret.class, EventSources.PASSWORD_SECRETS, namespace, name);
-    return KeystorePasswords.Source.cachedThenLive(cache, KeystorePasswords.Source.live(context.getClient()));
+    return reads.source(metadata, KeystorePasswords.Source.live(context.getClient()));
   }
 
   private static Optional<Secret> secret(Context<ArrayNode> context, String namespace, String name) {

@@ -46,6 +46,7 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
   private static final String BY_ARRAY = "byArray";
 
   private final Clock clock;
+  private final PasswordSecretReads passwordReads = new PasswordSecretReads();
 
   public NodeReconciler(Clock clock) {
     this.clock = clock;
@@ -105,8 +106,8 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
     var arraySource = new InformerEventSource<>(arrays, context);
     // The keystore passwords are the user's Secrets: cached apart from the managed ones (and
     // from those of any other manager too, Helm's say), only Opaque ones (the type they are
-    // made with), so that no member reconcile GETs them, and a node hears at once of a password
-    // Secret its array names appearing or changing.
+    // made with), without their data (PasswordSecretReads reads a named one once per change),
+    // so that a node hears at once of a password Secret its array names appearing or changing.
     var passwords = InformerEventSourceConfiguration.from(Secret.class, ArrayNode.class)
         .withName(EventSources.PASSWORD_SECRETS)
         .withLabelSelector(Labels.MANAGED_BY + "!=" + Labels.OPERATOR)
@@ -115,7 +116,7 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
                 a -> a.getSpec() != null && KeystorePasswords.names(a.getSpec().keystores, secret.getMetadata().getName()))
             .flatMap(a -> membersOf(nodesByArray, a).stream())
             .collect(Collectors.toSet()))
-        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
+        .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutData())
         .build();
     return List.of(
         arraySource,
@@ -190,7 +191,7 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
   public UpdateControl<ArrayNode> reconcile(ArrayNode node, Context<ArrayNode> context) {
     Instant now = clock.instant();
     try {
-      NodeObservation observation = NodeObservation.read(node, context);
+      NodeObservation observation = NodeObservation.read(node, context, passwordReads);
       NodePlan plan = NodePlanner.plan(observation, now);
       return apply(plan, node, context, now);
     } catch (RuntimeException e) {

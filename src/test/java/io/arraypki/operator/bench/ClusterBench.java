@@ -71,7 +71,8 @@ import java.util.stream.Stream;
  *       set, as a pod with the chart's memory limit would show it; {@code heap_committed_mb}: the
  *       heap's share of it at the end (what the generations hold from the OS, used or not), and
  *       target/bench/native-memory.txt the rest when the JVM runs with
- *       {@code -XX:NativeMemoryTracking=summary}.
+ *       {@code -XX:NativeMemoryTracking=summary}; target/bench/heap-histogram-baseline.txt and
+ *       heap-histogram-at-n.txt the live objects by class at the two heap measurements.
  * </ul>
  */
 public final class ClusterBench {
@@ -159,6 +160,7 @@ public final class ClusterBench {
       // with the warm-up's namespace gone: what the operator holds with no members
       long baselineHeapKb = jvm.liveHeapKb();
       results.put("heap_baseline_mb", round(baselineHeapKb / 1024.0));
+      Files.writeString(Path.of("target/bench/heap-histogram-baseline.txt"), jvm.heapHistogram());
       namespace(ns);
       measure(ns, floors, jvm, baselineHeapKb, results);
     } finally {
@@ -206,6 +208,7 @@ public final class ClusterBench {
       long heapKb = jvm.liveHeapKb();
       results.put("heap_mb", round(heapKb / 1024.0));
       results.put("heap_kb_per_member", round((double) (heapKb - baselineHeapKb) / nodes));
+      Files.writeString(Path.of("target/bench/heap-histogram-at-n.txt"), jvm.heapHistogram());
 
       double cpuBeforeResignMs = jvm.cpuMs();
       Instant resignStart = Instant.now();
@@ -474,6 +477,11 @@ public final class ClusterBench {
         kb += Long.parseLong(total.group(1));
       }
       return kb;
+    }
+
+    /** The live objects by class, largest first (jcmd collects the heap first). */
+    String heapHistogram() throws Exception {
+      return command("jcmd", pid, "GC.class_histogram");
     }
 
     /** jcmd's native memory summary (a one-line refusal when tracking is off). */

@@ -127,6 +127,45 @@ class ServiceCertificateAndKeystoresTest {
     Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "nopass", 1);
   }
 
+  /**
+   * The password Secrets are cached without their data and read once per change
+   * (PasswordSecretReads): a changed password must still reach every member's keystore.
+   */
+  @Test
+  void aChangedKeystorePasswordReachesTheKeystoresOfEveryMember() throws Exception {
+    scenario.client().resource(new SecretBuilder().withNewMetadata().withName("turn-pass").endMetadata()
+        .addToStringData("password", "first-pass-1").build()).inNamespace(scenario.ns()).create();
+    ClusterArray array = array("turn");
+    array.getSpec().keystores = new KeystoresSpec();
+    array.getSpec().keystores.pkcs12 = keystore("turn-pass");
+    scenario.client().resource(array).create();
+    List<String> members = List.of("turn-0", "turn-1", "turn-2");
+    for (String member : members) {
+      scenario.client().resource(Arrays.node(scenario.ns(), member, "turn")).create();
+    }
+    Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "turn", members.size());
+    for (String member : members) {
+      assertThat(opensWith(scenario.secret(member + "-peer-tls"), "first-pass-1")).as(member).isTrue();
+    }
+
+    scenario.client().secrets().inNamespace(scenario.ns()).withName("turn-pass")
+        .edit(secret -> new SecretBuilder(secret).withData(null).addToStringData("password", "second-pass-2").build());
+    Waits.upTo(java.time.Duration.ofSeconds(60)).untilAsserted(() -> {
+      for (String member : members) {
+        Secret peer = scenario.secret(member + "-peer-tls");
+        assertThat(opensWith(peer, "second-pass-2")).as("%s opens with the new password", member).isTrue();
+        assertThat(opensWith(peer, "first-pass-1")).as("%s no longer with the old one", member).isFalse();
+      }
+    });
+  }
+
+  /** Whether openssl opens the Secret's keystore.p12 with {@code password}. */
+  private boolean opensWith(Secret secret, String password) throws Exception {
+    Path p12 = Files.write(Files.createTempFile(dir, "keystore", ".p12"),
+        Base64.getDecoder().decode(secret.getData().get("keystore.p12")));
+    return Commands.openssl("pkcs12", "-in", p12.toString(), "-passin", "pass:" + password, "-nokeys").exitCode() == 0;
+  }
+
   private static KeystoreSpec keystore(String secret) {
     KeystoreSpec spec = new KeystoreSpec();
     spec.create = true;

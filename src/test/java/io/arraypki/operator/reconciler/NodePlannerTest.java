@@ -309,31 +309,47 @@ class NodePlannerTest {
   }
 
   @Test
-  void keystorePasswordsFoundInTheCacheAreNeverReadFromTheApiServer() {
+  void aPasswordSecretIsReadLiveOncePerVersionItsDatalessCopyShowsAndSharedByTheMembers() {
     var spec = new io.arraypki.operator.api.KeystoresSpec();
     spec.pkcs12 = new io.arraypki.operator.api.KeystoreSpec();
     spec.pkcs12.create = true;
     spec.pkcs12.passwordSecretRef = new io.arraypki.operator.api.SecretKeySelector("p", "password");
-    Secret password = new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("p")
-        .withNamespace(NS).endMetadata().addToData("password",
-            java.util.Base64.getEncoder().encodeToString("s3cret".getBytes())).build();
+    java.util.concurrent.atomic.AtomicReference<String> liveVersion = new java.util.concurrent.atomic.AtomicReference<>("1");
+    java.util.concurrent.atomic.AtomicReference<String> cachedVersion = new java.util.concurrent.atomic.AtomicReference<>("1");
     List<String> liveReads = new java.util.ArrayList<>();
     KeystorePasswords.Source live = (ns, name) -> {
-      liveReads.add(name);
+      liveReads.add(name + "@" + liveVersion.get());
+      return Optional.of(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName(name)
+          .withNamespace(ns).withResourceVersion(liveVersion.get()).endMetadata().addToData("password",
+              java.util.Base64.getEncoder().encodeToString(("s3cret-" + liveVersion.get()).getBytes())).build());
+    };
+    // what the informer holds: metadata only (InformerStores.withoutData)
+    KeystorePasswords.Source metadata = (ns, name) -> Optional.of(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName(name).withNamespace(ns).withResourceVersion(cachedVersion.get()).endMetadata().build());
+    PasswordSecretReads reads = new PasswordSecretReads();
+
+    assertThat(KeystorePasswords.read(reads.source(metadata, live), NS, spec).pkcs12()).isEqualTo("s3cret-1");
+    assertThat(KeystorePasswords.read(reads.source(metadata, live), NS, spec).pkcs12())
+        .as("the next member's reconcile").isEqualTo("s3cret-1");
+    assertThat(liveReads).as("one GET for the version the informer shows").containsExactly("p@1");
+
+    liveVersion.set("2");
+    cachedVersion.set("2");
+    assertThat(KeystorePasswords.read(reads.source(metadata, live), NS, spec).pkcs12())
+        .as("changed: the informer's copy shows a new version").isEqualTo("s3cret-2");
+    assertThat(liveReads).containsExactly("p@1", "p@2");
+
+    KeystorePasswords.Source nothingCached = (ns, name) -> Optional.empty();
+    KeystorePasswords.Source absent = (ns, name) -> {
+      liveReads.add(name + "@absent");
       return Optional.empty();
     };
-    KeystorePasswords fromCache = KeystorePasswords.read(
-        KeystorePasswords.Source.cachedThenLive((ns, name) -> Optional.of(password), live), NS, spec);
-    assertThat(fromCache.pkcs12()).isEqualTo("s3cret");
-    assertThat(liveReads).isEmpty();
-
-    KeystorePasswords missed = KeystorePasswords.read(
-        KeystorePasswords.Source.cachedThenLive((ns, name) -> Optional.empty(), live), NS, spec);
-    assertThat(liveReads).as("a cache miss reads live once").containsExactly("p");
+    KeystorePasswords missed = KeystorePasswords.read(reads.source(nothingCached, absent), NS, spec);
+    assertThat(liveReads).as("not in the informer: read live").endsWith("p@absent");
     assertThat(missed.problem()).contains("p does not exist");
     assertThat(KeystorePasswords.read(live, NS, null)).as("no keystores asked for: nothing read")
         .isEqualTo(KeystorePasswords.NONE);
-    assertThat(liveReads).hasSize(1);
+    assertThat(reads.held()).as("only the Secret that was named is held with its data").isEqualTo(1);
   }
 
   @Test
