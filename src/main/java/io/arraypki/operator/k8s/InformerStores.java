@@ -23,13 +23,17 @@ public final class InformerStores {
   }
 
   /**
-   * A store of Secrets that keeps their metadata only (no data, no managedFields), for an informer
-   * whose Secrets are mostly none of the operator's business: it is there for its events and to
-   * say which resourceVersion is current; what a Secret holds is read live when needed.
+   * A store of Secrets that keeps their identity only (name, namespace, uid, resourceVersion, type:
+   * no data, labels, annotations or managedFields), for an informer whose Secrets are mostly none
+   * of the operator's business: it is there for its events and to say which resourceVersion is
+   * current; what a Secret holds is read live when needed. (kubectl apply's
+   * last-applied-configuration annotation is a second copy of the data.)
    */
   public static ItemStore<Secret> withoutData() {
     return new TransformingItemStore<>(secret -> {
       secret.getMetadata().setManagedFields(null);
+      secret.getMetadata().setAnnotations(null);
+      secret.getMetadata().setLabels(null);
       secret.setData(null);
       secret.setStringData(null);
       return secret;
