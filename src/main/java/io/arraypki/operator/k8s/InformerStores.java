@@ -27,13 +27,15 @@ public final class InformerStores {
    * no data, labels, annotations or managedFields), for an informer whose Secrets are mostly none
    * of the operator's business: it is there for its events and to say which resourceVersion is
    * current; what a Secret holds is read live when needed. (kubectl apply's
-   * last-applied-configuration annotation is a second copy of the data.)
+   * last-applied-configuration annotation is a second copy of the data.) Labels and annotations
+   * become empty maps, never null: JOSDK's event handler reads the annotations of every object it
+   * is told of (a null there threw in the informer's thread, and the event was lost).
    */
   public static ItemStore<Secret> withoutData() {
     return new TransformingItemStore<>(secret -> {
       secret.getMetadata().setManagedFields(null);
-      secret.getMetadata().setAnnotations(null);
-      secret.getMetadata().setLabels(null);
+      secret.getMetadata().setAnnotations(java.util.Map.of());
+      secret.getMetadata().setLabels(java.util.Map.of());
       secret.setData(null);
       secret.setStringData(null);
       return secret;

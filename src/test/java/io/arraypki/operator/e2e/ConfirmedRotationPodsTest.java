@@ -100,12 +100,14 @@ class ConfirmedRotationPodsTest {
     try (LeaseWrites writes = new LeaseWrites(client(), ns())) {
       Waits.upTo(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(members::allPeersReached);
       awaitAllCurrent(nodes);
-      assertThat(scenario.status("conf").conditions).anySatisfy(c -> {
-        assertThat(c.getType()).isEqualTo("MembersCurrent");
-        assertThat(c.getStatus()).isEqualTo("True");
-        assertThat(c.getReason()).isEqualTo("NoneStale");
-        assertThat(c.getMessage()).startsWith("4 member(s) confirm what they load");
-      });
+      // the array's status follows its Nodes' (its reconcile runs after it hears of the last one)
+      Waits.upTo(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(scenario.status("conf").conditions).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("MembersCurrent");
+            assertThat(c.getStatus()).isEqualTo("True");
+            assertThat(c.getReason()).isEqualTo("NoneStale");
+            assertThat(c.getMessage()).startsWith("4 member(s) confirm what they load");
+          }));
       MemberPods.Totals start = members.totals();
       writes.reset();
 
