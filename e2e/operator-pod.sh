@@ -20,6 +20,7 @@ mkdir -p "$STATE"
 e2e/local-cluster.sh up >/dev/null
 eval "$(e2e/local-cluster.sh env)"
 KUBELET_PODS=$(dirname "$(e2e/local-cluster.sh kubeconfig)")/node/kubelet/pods
+POD_LOGS=$(dirname "$(e2e/local-cluster.sh kubeconfig)")/node/pod-logs
 
 log() { echo "operator-pod: $*" >&2; }
 
@@ -39,15 +40,24 @@ install() { # tag
   kubectl rollout status "deployment/$RELEASE" --namespace "$NS" --timeout 5m >/dev/null
 }
 
-# Every operator pod's log (the current and, after a restart, the previous container) and what
-# it left in its /tmp emptyDir, for the secrets-hygiene audit.
+# Every operator pod's log (the current and, after a restart, the previous container, as
+# kubectl shows them, then every file the kubelet keeps for the pod: rotated ones too, which
+# kubectl logs never shows) and what it left in its /tmp emptyDir, for the secrets-hygiene audit.
 collect() {
-  local pod uid
+  local pod uid file
   : > "$STATE/operator.log"
   for pod in $(kubectl get pods -n "$NS" -l app.kubernetes.io/name=arraypki-operator -o name 2>/dev/null); do
     { echo "=== $pod"; kubectl logs -n "$NS" "$pod" --previous 2>/dev/null || true; kubectl logs -n "$NS" "$pod" 2>/dev/null || true; } \
       >> "$STATE/operator.log"
     uid=$(kubectl get -n "$NS" "$pod" -o jsonpath='{.metadata.uid}' 2>/dev/null || true)
+    for file in "$POD_LOGS/${NS}_${pod#pod/}_$uid"/*/*; do
+      [ -f "$file" ] || continue
+      echo "=== $pod: kubelet's ${file#"$POD_LOGS/"}" >> "$STATE/operator.log"
+      case "$file" in
+        *.gz) zcat "$file" >> "$STATE/operator.log" 2>/dev/null || true ;;
+        *) cat "$file" >> "$STATE/operator.log" ;;
+      esac
+    done
     if [ -n "$uid" ] && [ -d "$KUBELET_PODS/$uid/volumes/kubernetes.io~empty-dir/tmp" ]; then
       mkdir -p "$STATE/tmp/${pod#pod/}"
       cp -a "$KUBELET_PODS/$uid/volumes/kubernetes.io~empty-dir/tmp/." "$STATE/tmp/${pod#pod/}/" 2>/dev/null || true
