@@ -89,6 +89,7 @@ sealed interface ArrayAnnouncement {
     @Override
     public Optional<Event> event() {
       return Optional.of(kind == RotationPlanner.StepKind.ConfirmationTimedOut
+          || kind == RotationPlanner.StepKind.RenewalOutsideWindow
           ? Event.warning(kind.name(), message) : Event.normal(kind.name(), message));
     }
   }

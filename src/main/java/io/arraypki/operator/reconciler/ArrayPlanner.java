@@ -346,6 +346,17 @@ final class ArrayPlanner {
         Labels.COMPONENT_SERVICE, profile, facts.service(), null), spec.commonName);
   }
 
+  /**
+   * When the signing CA's successor is made and published: prepareBefore ahead of its renewal,
+   * never before the CA itself began. A brought CA is never renewed by time.
+   */
+  static Instant caPreparationTime(X509Certificate activeCa, ArraySettings settings) {
+    Instant renewal = LeafDecision.renewalTime(activeCa, settings.caRenewBefore());
+    Instant prepare = renewal.minus(settings.caPrepareBefore());
+    Instant notBefore = activeCa.getNotBefore().toInstant();
+    return prepare.isBefore(notBefore) ? notBefore : prepare;
+  }
+
   /** A status that lost its CA (a crash between create and status write): take up what exists. */
   private static void adoptSigningCa(ClusterArrayStatus status, String name, Map<Long, Secret> generations,
       PrimaryCheck primary) {
@@ -374,7 +385,7 @@ final class ArrayPlanner {
     }
     trusted.sort(Long::compare);
     RotationPlanner.Phase phase = phaseOf(status.rotation);
-    String pendingPem = phase.toGeneration() != null && phase.phase() == RotationPhase.PublishingTrust
+    String pendingPem = phase.toGeneration() != null && pending(phase)
         && generations.containsKey(phase.toGeneration())
         ? Pem.encode(CaSecrets.read(generations.get(phase.toGeneration())).root()) : null;
     X509Certificate activeCa = CaSecrets.read(generations.get(active)).certificate();
@@ -395,6 +406,8 @@ final class ArrayPlanner {
         EventSources.annotation(array, Labels.RENEW_CA),
         status.lastHandledRenewal == null ? null : status.lastHandledRenewal.ca,
         LeafDecision.renewalTime(activeCa, settings.caRenewBefore()),
+        caPreparationTime(activeCa, settings),
+        null,
         facts.participants().size(),
         pendingPem == null ? 0 : (int) facts.participants().stream().filter(s -> ArrayFacts.trusts(s, pendingPem)).count(),
         (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == active).count(),
@@ -423,7 +436,7 @@ final class ArrayPlanner {
 
   static RotationPlanner.Confirmations confirmations(ArrayFacts facts, RotationPlanner.Phase phase,
       Map<Long, Secret> generations, long active) {
-    String pendingDigest = phase.phase() == RotationPhase.PublishingTrust && phase.toGeneration() != null
+    String pendingDigest = pending(phase) && phase.toGeneration() != null
         && generations.containsKey(phase.toGeneration())
         ? Fingerprints.digest(CaSecrets.read(generations.get(phase.toGeneration())).root()) : null;
     List<String> notTrusting = new ArrayList<>();
@@ -502,6 +515,11 @@ final class ArrayPlanner {
         parse(rotation.startedAt), parse(rotation.phaseEndsAt), null, parse(rotation.waitingSince));
   }
 
+  /** Whether the phase's CA is published but does not sign yet (PublishingTrust, Prepared). */
+  private static boolean pending(RotationPlanner.Phase phase) {
+    return phase.phase() == RotationPhase.PublishingTrust || phase.phase() == RotationPhase.Prepared;
+  }
+
   private static Instant parse(String timestamp) {
     return timestamp == null ? null : Instant.parse(timestamp);
   }
@@ -534,7 +552,7 @@ final class ArrayPlanner {
       rotation.waitingFor = plan.waitingFor().isEmpty() ? null : plan.waitingFor().stream().limit(RotationPlanner.MEMBERS_NAMED)
           .toList();
       rotation.waitingForCount = plan.waitingFor().isEmpty() ? null : plan.waitingFor().size();
-      rotation.resigned = phase.phase() == RotationPhase.PublishingTrust ? 0
+      rotation.resigned = pending(phase) ? 0
           : (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == plan.active()).count();
     } else {
       rotation.phaseEndsAt = null;
@@ -774,10 +792,15 @@ final class ArrayPlanner {
       status.rotation.phase = RotationPhase.Idle;
     }
     RotationStatus r = status.rotation;
-    boolean rotating = r.phase != RotationPhase.Idle;
-    status.conditions = Conditions.set(status.conditions, ROTATING, rotating, rotating ? r.phase.name() : "Idle",
+    // a prepared CA may wait months for its activation: the array is not rotating meanwhile
+    boolean prepared = r.phase == RotationPhase.Prepared;
+    boolean rotating = r.phase != RotationPhase.Idle && !prepared;
+    status.conditions = Conditions.set(status.conditions, ROTATING, rotating, rotating ? r.phase.name()
+        : prepared ? "Prepared" : "Idle",
         rotating ? r.reason + ": " + r.phase + " to CA generation " + r.toGeneration + ", " + r.resigned + " of "
-            + r.total + " members re-signed" : "no CA rotation in progress", generation, now);
+            + r.total + " members re-signed"
+        : prepared ? "CA generation " + r.toGeneration + " is prepared: in every trust bundle, it starts signing at "
+            + r.phaseEndsAt : "no CA rotation in progress", generation, now);
 
     long offline = seen.facts().members().stream().filter(n -> !ArrayFacts.entitled(n)).count();
     long online = status.members - offline;
