@@ -136,6 +136,14 @@ sealed interface ArrayAnnouncement {
     }
   }
 
+  /** The array's renewal windows were refused (they became so, or their reason changed, in this reconcile). */
+  record RenewalWindowsRefused(String reason, String message) implements ArrayAnnouncement {
+    @Override
+    public Optional<Event> event() {
+      return Optional.of(Event.warning("RenewalWindows" + reason, message));
+    }
+  }
+
   /** The named primary cannot act as the CA (it became so in this reconcile). */
   record PrimaryUnusable(String reason, String message) implements ArrayAnnouncement {
     @Override

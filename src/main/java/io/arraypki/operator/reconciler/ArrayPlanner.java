@@ -2,6 +2,7 @@ package io.arraypki.operator.reconciler;
 
 import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.CaStatus;
+import io.arraypki.operator.api.RenewalStatus;
 import io.arraypki.operator.api.CandidateMap;
 import io.arraypki.operator.api.CandidateMapSpec;
 import io.arraypki.operator.api.CandidateMapStatus;
@@ -66,6 +67,7 @@ final class ArrayPlanner {
   static final String LEDGER_CORRUPT = ClusterArrayReconciler.LEDGER_CORRUPT;
   static final Duration ISSUER_RECHECK = ClusterArrayReconciler.ISSUER_RECHECK;
   static final String MEMBERS_CURRENT = ClusterArrayReconciler.MEMBERS_CURRENT;
+  static final String RENEWAL_WINDOWS = ClusterArrayReconciler.RENEWAL_WINDOWS;
 
   private ArrayPlanner() {}
 
@@ -236,6 +238,7 @@ final class ArrayPlanner {
     status.lastHandledRenewal = handledRenewals(seen.array(), status, facts);
     status.observedGeneration = seen.generation();
     say.addAll(setConditions(seen, status, generations.isEmpty(), problems, now));
+    renewal(seen, status, now, wakeAt, say);
 
     Optional<Instant> wake = wakeAt.stream().filter(Objects::nonNull).min(Instant::compareTo)
         .map(t -> t.isBefore(now) ? now : t); // a wake time past is due now, never far off
@@ -347,14 +350,58 @@ final class ArrayPlanner {
   }
 
   /**
-   * When the signing CA's successor is made and published: prepareBefore ahead of its renewal,
-   * never before the CA itself began. A brought CA is never renewed by time.
+   * The signing CA's time-based renewal: its successor activates at the renewal time moved into a
+   * renewal window (spread by the array's uid), and is made and published prepareBefore ahead of
+   * the renewal's due time, never before the CA itself began. (A brought CA is never renewed by
+   * time: the rotation planner does not ask.)
    */
-  static Instant caPreparationTime(X509Certificate activeCa, ArraySettings settings) {
-    Instant renewal = LeafDecision.renewalTime(activeCa, settings.caRenewBefore());
-    Instant prepare = renewal.minus(settings.caPrepareBefore());
-    Instant notBefore = activeCa.getNotBefore().toInstant();
-    return prepare.isBefore(notBefore) ? notBefore : prepare;
+  record CaSchedule(io.arraypki.operator.pki.RenewalTime activation, Instant preparation) {
+    static CaSchedule of(X509Certificate ca, ArraySettings settings, RenewalPolicy policy, String arrayUid) {
+      var activation = LeafDecision.scheduled(ca, settings.caRenewBefore(), policy.windows(),
+          io.arraypki.operator.pki.RenewalTime.spread((arrayUid == null ? "" : arrayUid) + "/ca"));
+      Instant due = LeafDecision.renewalTime(ca, settings.caRenewBefore());
+      Instant prepare = due.minus(settings.caPrepareBefore());
+      Instant notBefore = ca.getNotBefore().toInstant();
+      return new CaSchedule(activation, prepare.isBefore(notBefore) ? notBefore : prepare);
+    }
+
+    /** Why the activation falls outside every window, or null. */
+    String outsideWindow() {
+      return activation.kind() == io.arraypki.operator.pki.RenewalTime.Kind.LAST_SAFE_MOMENT
+          && !activation.message().isEmpty() ? activation.message() : null;
+    }
+  }
+
+  /**
+   * The array's renewal windows as applied (condition RenewalWindows, a Warning when they are
+   * refused), the next window and the CA's schedule in status.renewal, and the wake at the next
+   * window's opening or closing so that status.renewal moves with time.
+   */
+  private static void renewal(ArrayObservation seen, ClusterArrayStatus status, Instant now, List<Instant> wakeAt,
+      List<ArrayAnnouncement> say) {
+    RenewalPolicy policy = RenewalPolicy.of(seen.array().getSpec(), seen.settings(), now);
+    String reason = policy.verdict().name();
+    if (policy.refused() && !Conditions.find(seen.before().conditions, RENEWAL_WINDOWS)
+        .map(c -> reason.equals(c.getReason()) && policy.message().equals(c.getMessage())).orElse(false)) {
+      say.add(new ArrayAnnouncement.RenewalWindowsRefused(reason, policy.message()));
+    }
+    status.conditions = Conditions.set(status.conditions, RENEWAL_WINDOWS, !policy.refused(), reason,
+        policy.message(), seen.generation(), now);
+    RenewalStatus renewal = new RenewalStatus();
+    policy.windows().windowAtOrAfter(now).ifPresent(w -> {
+      renewal.nextWindowStart = Conditions.timestamp(w.start());
+      renewal.nextWindowEnd = Conditions.timestamp(w.end());
+      wakeAt.add(w.start().isAfter(now) ? w.start() : w.end());
+    });
+    boolean external = seen.array().getSpec().ca != null && seen.array().getSpec().ca.issuerRef != null;
+    Secret signing = status.ca == null ? null : seen.generations().get(status.ca.generation);
+    if (!external && signing != null) {
+      CaSchedule ca = CaSchedule.of(CaSecrets.read(signing).certificate(), seen.settings(), policy,
+          seen.array().getMetadata().getUid());
+      renewal.caRenewalTime = Conditions.timestamp(ca.activation().at());
+      renewal.caPreparationTime = Conditions.timestamp(ca.preparation());
+    }
+    status.renewal = renewal.nextWindowStart == null && renewal.caRenewalTime == null ? null : renewal;
   }
 
   /** A status that lost its CA (a crash between create and status write): take up what exists. */
@@ -389,6 +436,8 @@ final class ArrayPlanner {
         && generations.containsKey(phase.toGeneration())
         ? Pem.encode(CaSecrets.read(generations.get(phase.toGeneration())).root()) : null;
     X509Certificate activeCa = CaSecrets.read(generations.get(active)).certificate();
+    CaSchedule caSchedule = CaSchedule.of(activeCa, settings, RenewalPolicy.of(array.getSpec(), settings, now),
+        array.getMetadata().getUid());
     Map<Long, String> primaries = new LinkedHashMap<>();
     generations.forEach((g, s) -> primaries.put(g, LeafSecrets.annotation(s, Labels.CA_PRIMARY).orElse("")));
     return new RotationPlanner.Facts(
@@ -405,9 +454,9 @@ final class ArrayPlanner {
             .orElse(false),
         EventSources.annotation(array, Labels.RENEW_CA),
         status.lastHandledRenewal == null ? null : status.lastHandledRenewal.ca,
-        LeafDecision.renewalTime(activeCa, settings.caRenewBefore()),
-        caPreparationTime(activeCa, settings),
-        null,
+        caSchedule.activation().at(),
+        caSchedule.preparation(),
+        caSchedule.outsideWindow(),
         facts.participants().size(),
         pendingPem == null ? 0 : (int) facts.participants().stream().filter(s -> ArrayFacts.trusts(s, pendingPem)).count(),
         (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == active).count(),
