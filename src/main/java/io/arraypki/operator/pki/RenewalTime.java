@@ -38,8 +38,11 @@ public record RenewalTime(Instant at, Kind kind, RenewalWindows.Window window, S
    */
   public static final Duration CHECK_HORIZON = Duration.ofDays(400);
 
-  /** Below this, {@link #unsatisfiable} does not sample the windows any finer (see there). */
-  static final Duration FINEST_CHECK_RESOLUTION = Duration.ofMinutes(1);
+  /**
+   * {@link #unsatisfiable} samples the windows no finer than this (when they open too often to be
+   * walked one by one): a quarter of an hour keeps a check of 400 days under a second or so.
+   */
+  static final Duration FINEST_CHECK_RESOLUTION = Duration.ofMinutes(15);
 
   /** A kind of certificate of an array, as its spec sets it, e.g. "peerCertificates". */
   public record CertificateKind(String name, Duration duration, Duration renewBefore) {}
@@ -150,9 +153,11 @@ public record RenewalTime(Instant at, Kind kind, RenewalWindows.Window window, S
    * at its last safe moment. When this says the windows are fine for a kind, every certificate of
    * it (of its full duration) falling due in the horizon is renewed inside a window.
    *
-   * <p>The wait is sampled no coarser than the smallest room (nor finer than a minute, nor coarser
-   * than the default): a wait as long as a room is then always measured exactly, so the answer is
-   * exact for every room of at least a minute.
+   * <p>Windows that open too often to be walked one by one over the horizon are sampled, every
+   * smallest room of 15 minutes or more (at most the default step): a wait as long as the step is
+   * always measured exactly, so those rooms are judged exactly. A room shorter than 15 minutes is
+   * then judged unsatisfiable, since a wait that short could have been missed; the message says
+   * so, and that a renewBefore above 22m30s gets an exact answer.
    */
   public static Optional<String> unsatisfiable(RenewalWindows windows, Instant now, List<CertificateKind> kinds) {
     if (windows.isEmpty() || kinds.isEmpty()) {
@@ -162,38 +167,42 @@ public record RenewalTime(Instant at, Kind kind, RenewalWindows.Window window, S
     Duration resolution = RenewalWindows.defaultResolution(horizon);
     for (CertificateKind kind : kinds) {
       Duration room = deferralRoom(kind.duration(), kind.renewBefore());
-      if (room.compareTo(resolution) < 0) {
+      if (room.compareTo(resolution) < 0 && room.compareTo(FINEST_CHECK_RESOLUTION) >= 0) {
         resolution = room;
       }
     }
-    if (resolution.compareTo(FINEST_CHECK_RESOLUTION) < 0) {
-      resolution = FINEST_CHECK_RESOLUTION;
-    }
-    Duration wait = windows.longestWait(now, horizon, resolution);
+    RenewalWindows.WaitBound wait = windows.waitBound(now, horizon, resolution, RenewalWindows.MAX_SWEPT_STEPS);
     List<String> problems = new ArrayList<>();
     for (CertificateKind kind : kinds) {
       Duration room = deferralRoom(kind.duration(), kind.renewBefore());
-      if (wait.compareTo(room) >= 0) {
+      // a wait missed by the sampling is shorter than the tolerance
+      if (wait.longest().compareTo(room) >= 0 || wait.tolerance().compareTo(room) > 0) {
         problems.add(problem(kind, room, wait));
       }
     }
     return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
   }
 
-  private static String problem(CertificateKind kind, Duration room, Duration wait) {
+  private static String problem(CertificateKind kind, Duration room, RenewalWindows.WaitBound wait) {
     String name = kind.name();
     String roomFrom = kind.renewBefore().compareTo(kind.duration()) < 0
         ? "two thirds of renewBefore " + GoDuration.format(kind.renewBefore())
         : "two thirds of a third of duration " + GoDuration.format(kind.duration())
             + ", as renewBefore is not shorter than duration";
-    // renewBefore r leaves a room of two thirds of r: it must be above 1.5 times the wait
-    Duration needed = roundUpToSeconds(wait.multipliedBy(3).dividedBy(2));
+    boolean measured = wait.longest().compareTo(room) >= 0;
+    // renewBefore r leaves a room of two thirds of r: it must be above 1.5 times the wait (or, to
+    // be checked exactly, above 1.5 times the finest step)
+    Duration toExceed = measured ? wait.longest() : FINEST_CHECK_RESOLUTION;
+    Duration needed = roundUpToSeconds(toExceed.multipliedBy(3).dividedBy(2));
     String raise = needed.compareTo(kind.duration()) < 0
         ? name + ".renewBefore above " + GoDuration.format(needed)
         : name + ".renewBefore above " + GoDuration.format(needed) + " and " + name + ".duration above that";
-    return "renewal windows leave up to " + GoDuration.format(wait) + " between openings, but " + name
-        + " can wait at most " + GoDuration.format(room) + " (" + roomFrom + "): open a window more often or raise "
-        + raise;
+    String canWait = name + " can wait at most " + GoDuration.format(room) + " (" + roomFrom + ")";
+    return measured
+        ? "renewal windows leave up to " + GoDuration.format(wait.longest()) + " between openings, but " + canWait
+            + ": open a window more often or raise " + raise
+        : "renewal windows open too often to check waits shorter than " + GoDuration.format(FINEST_CHECK_RESOLUTION)
+            + " between openings, and " + canWait + ": raise " + raise;
   }
 
   private static Duration roundUpToSeconds(Duration d) {

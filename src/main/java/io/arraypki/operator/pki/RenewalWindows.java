@@ -32,7 +32,8 @@ import java.util.Optional;
  * DST change is open three real hours.
  *
  * <p>Immutable once parsed, and nothing is cached statically: the caller may keep one instance per
- * spec. An empty list means no windows: renew whenever due.
+ * spec and share it between threads (cron-utils' ExecutionTime keeps no state between calls). An
+ * empty list means no windows: renew whenever due.
  */
 public final class RenewalWindows {
 
@@ -81,7 +82,7 @@ public final class RenewalWindows {
   }
 
   /** A parsed spec; {@code wallClock} evaluates the expression on local times (read as UTC). */
-  private record Schedule(int index, ExecutionTime wallClock, ZoneId zone, Duration length) {}
+  private record Schedule(int index, String cron, ExecutionTime wallClock, ZoneId zone, Duration length) {}
 
   private final List<Schedule> schedules;
 
@@ -110,7 +111,7 @@ public final class RenewalWindows {
       if (spec == null) {
         throw new PkiException("windows[" + i + "]: empty");
       }
-      schedules.add(new Schedule(i, wallClock(parser, i, spec.cron()), zone(i, spec.timezone()),
+      schedules.add(new Schedule(i, spec.cron(), wallClock(parser, i, spec.cron()), zone(i, spec.timezone()),
           length(i, spec.windowDuration())));
     }
     return new RenewalWindows(List.copyOf(schedules));
@@ -203,8 +204,8 @@ public final class RenewalWindows {
   }
 
   /**
-   * The same, exact when the horizon is crossed in at most 2048 steps (a step is a gap, or a run
-   * of windows that overlap or touch, opening by opening). Beyond that the rest of the horizon is
+   * The same, exact when the horizon is crossed in at most 2048 steps (one per gap and one per
+   * window met; windows that overlap or touch are crossed one after the other, as one). Beyond that the rest of the horizon is
    * sampled every {@code resolution}: a sample that falls into a gap finds the gap's start (the
    * latest end of a window before it) and its end, so every gap that contains a sample is still
    * measured exactly, and a gap no sample falls into is shorter than {@code resolution}. Hence the
@@ -223,8 +224,18 @@ public final class RenewalWindows {
     return step.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : step;
   }
 
+  /**
+   * The longest wait and how far below the truth it may be: zero when the sweep crossed the whole
+   * horizon, else the sampling step (any wait at least that long is still exact).
+   */
+  record WaitBound(Duration longest, Duration tolerance) {}
+
   /** With the number of exact steps as a parameter, so that tests can force the sampled part. */
   Duration longestWait(Instant from, Duration horizon, Duration resolution, int maxSweptSteps) {
+    return waitBound(from, horizon, resolution, maxSweptSteps).longest();
+  }
+
+  WaitBound waitBound(Instant from, Duration horizon, Duration resolution, int maxSweptSteps) {
     if (horizon.isNegative() || horizon.isZero()) {
       throw new IllegalArgumentException("the horizon must be positive");
     }
@@ -232,7 +243,7 @@ public final class RenewalWindows {
       throw new IllegalArgumentException("the resolution must be positive");
     }
     if (schedules.isEmpty()) {
-      return Duration.ZERO;
+      return new WaitBound(Duration.ZERO, Duration.ZERO);
     }
     Instant end = from.plus(horizon);
     Duration longest = Duration.ZERO;
@@ -240,11 +251,11 @@ public final class RenewalWindows {
     Instant t = from;
     for (int steps = 0; t.isBefore(end); steps++) {
       if (steps >= maxSweptSteps) {
-        return longest(longest, sampledLongestWait(t, end, horizon, resolution));
+        return new WaitBound(longest(longest, sampledLongestWait(t, end, horizon, resolution)), resolution);
       }
       Cover cover = cover(t);
       if (cover == null) {
-        return longest(longest, horizon);
+        return new WaitBound(longest(longest, horizon), Duration.ZERO);
       }
       if (cover.coveredUntil() != null) {
         t = cover.coveredUntil();
@@ -253,7 +264,7 @@ public final class RenewalWindows {
         t = cover.nextStart();
       }
     }
-    return longest;
+    return new WaitBound(longest, Duration.ZERO);
   }
 
   /**
@@ -404,6 +415,7 @@ public final class RenewalWindows {
   @Override
   public String toString() {
     return "RenewalWindows" + schedules.stream()
-        .map(s -> "[" + s.index() + ": " + s.zone() + ", " + GoDuration.format(s.length()) + "]").toList();
+        .map(s -> "[" + s.index() + ": '" + s.cron() + "' " + s.zone() + " " + GoDuration.format(s.length()) + "]")
+        .toList();
   }
 }

@@ -155,6 +155,19 @@ class RenewalTimeTest {
   }
 
   @Test
+  void aRoomShorterThanTheChecksStepIsJudgedUnsatisfiableWhenTheWindowsWereSampled() {
+    // a window every minute cannot be walked one by one over 400 days: it is sampled every 15m
+    RenewalWindows everyMinute = RenewalWindows.parse(List.of(new Spec("* * * * *", "UTC", "30s")));
+    Instant now = at("2027-01-01T10:00:00Z");
+    assertThat(RenewalTime.unsatisfiable(everyMinute, now,
+        List.of(new CertificateKind("peers", Duration.ofHours(1), Duration.ofMinutes(15))))).contains(
+        "renewal windows open too often to check waits shorter than 15m between openings, and peers can wait at most"
+            + " 10m (two thirds of renewBefore 15m): raise peers.renewBefore above 22m30s");
+    assertThat(RenewalTime.unsatisfiable(everyMinute, now,
+        List.of(new CertificateKind("peers", Duration.ofHours(1), Duration.ofMinutes(30))))).isEmpty();
+  }
+
+  @Test
   void withoutWindowsEveryKindIsSatisfied() {
     assertThat(RenewalTime.unsatisfiable(RenewalWindows.none(), LATE,
         List.of(new CertificateKind("peers", Duration.ofHours(24), Duration.ofMinutes(1))))).isEmpty();
