@@ -142,7 +142,36 @@ public record RenewalTime(Instant at, Kind kind, RenewalWindows.Window window, S
         horizon = room;
       }
     }
+    if (!kinds.isEmpty() && kinds.stream().allMatch(k -> shortRoom(deferralRoom(k.duration(), k.renewBefore())))) {
+      return shortRoomHorizon(kinds);
+    }
     return horizon;
+  }
+
+  /**
+   * A room shorter than the finest step the long horizon is sampled at: certificates that renew
+   * within minutes (tests, short-lived credentials), whose windows must open every few minutes.
+   */
+  private static boolean shortRoom(Duration room) {
+    return room.compareTo(FINEST_CHECK_RESOLUTION) < 0;
+  }
+
+  /** Short rooms are walked window by window, exactly, this many steps at most. */
+  static final int SHORT_ROOM_STEPS = 200_000;
+
+  /**
+   * The horizon short rooms are checked over, exactly: two thousand of the shortest room, at
+   * least eight days (a week's pattern and a day more) and at most the long horizon. Windows that
+   * open every few minutes differ from week to week only by the month (a day-of-month or month
+   * field); a gap past this horizon is still no stranded certificate: it renews at its last safe
+   * moment, with a Warning.
+   */
+  static Duration shortRoomHorizon(List<CertificateKind> kinds) {
+    Duration shortest = kinds.stream().map(k -> deferralRoom(k.duration(), k.renewBefore()))
+        .filter(RenewalTime::shortRoom).min(Duration::compareTo).orElse(FINEST_CHECK_RESOLUTION);
+    Duration horizon = shortest.multipliedBy(2_000);
+    Duration least = Duration.ofDays(8);
+    return horizon.compareTo(least) < 0 ? least : horizon.compareTo(CHECK_HORIZON) > 0 ? CHECK_HORIZON : horizon;
   }
 
   /**
@@ -155,26 +184,38 @@ public record RenewalTime(Instant at, Kind kind, RenewalWindows.Window window, S
    *
    * <p>Windows that open too often to be walked one by one over the horizon are sampled, every
    * smallest room of 15 minutes or more (at most the default step): a wait as long as the step is
-   * always measured exactly, so those rooms are judged exactly. A room shorter than 15 minutes is
-   * then judged unsatisfiable, since a wait that short could have been missed; the message says
-   * so, and that a renewBefore above 22m30s gets an exact answer.
+   * always measured exactly, so those rooms are judged exactly. Rooms shorter than 15 minutes
+   * (certificates renewed within minutes) are judged on their own, window by window and exactly,
+   * over a shorter horizon ({@link #shortRoomHorizon}).
    */
   public static Optional<String> unsatisfiable(RenewalWindows windows, Instant now, List<CertificateKind> kinds) {
     if (windows.isEmpty() || kinds.isEmpty()) {
       return Optional.empty();
     }
-    Duration horizon = checkHorizon(kinds);
-    Duration resolution = RenewalWindows.defaultResolution(horizon);
-    for (CertificateKind kind : kinds) {
-      Duration room = deferralRoom(kind.duration(), kind.renewBefore());
-      if (room.compareTo(resolution) < 0 && room.compareTo(FINEST_CHECK_RESOLUTION) >= 0) {
-        resolution = room;
+    List<CertificateKind> longKinds = kinds.stream()
+        .filter(k -> !shortRoom(deferralRoom(k.duration(), k.renewBefore()))).toList();
+    RenewalWindows.WaitBound longWait = null;
+    if (!longKinds.isEmpty()) {
+      Duration horizon = checkHorizon(longKinds);
+      Duration resolution = RenewalWindows.defaultResolution(horizon);
+      for (CertificateKind kind : longKinds) {
+        Duration room = deferralRoom(kind.duration(), kind.renewBefore());
+        if (room.compareTo(resolution) < 0) {
+          resolution = room;
+        }
       }
+      longWait = windows.waitBound(now, horizon, resolution, RenewalWindows.MAX_SWEPT_STEPS);
     }
-    RenewalWindows.WaitBound wait = windows.waitBound(now, horizon, resolution, RenewalWindows.MAX_SWEPT_STEPS);
+    RenewalWindows.WaitBound shortWait = null;
+    if (longKinds.size() < kinds.size()) {
+      Duration shortest = kinds.stream().map(k -> deferralRoom(k.duration(), k.renewBefore()))
+          .min(Duration::compareTo).orElseThrow();
+      shortWait = windows.waitBound(now, shortRoomHorizon(kinds), shortest, SHORT_ROOM_STEPS);
+    }
     List<String> problems = new ArrayList<>();
     for (CertificateKind kind : kinds) {
       Duration room = deferralRoom(kind.duration(), kind.renewBefore());
+      RenewalWindows.WaitBound wait = shortRoom(room) ? shortWait : longWait;
       // a wait missed by the sampling is shorter than the tolerance
       if (wait.longest().compareTo(room) >= 0 || wait.tolerance().compareTo(room) > 0) {
         problems.add(problem(kind, room, wait));

@@ -155,16 +155,22 @@ class RenewalTimeTest {
   }
 
   @Test
-  void aRoomShorterThanTheChecksStepIsJudgedUnsatisfiableWhenTheWindowsWereSampled() {
-    // a window every minute cannot be walked one by one over 400 days: it is sampled every 15m
-    RenewalWindows everyMinute = RenewalWindows.parse(List.of(new Spec("* * * * *", "UTC", "30s")));
+  void roomsOfMinutesAreJudgedExactlyWindowByWindowOverAShorterHorizon() {
+    // windows every minute (or every ten) cannot be walked one by one over 400 days; certificates
+    // renewed within minutes are judged on their own, exactly, over days
     Instant now = at("2027-01-01T10:00:00Z");
+    RenewalWindows everyMinute = RenewalWindows.parse(List.of(new Spec("* * * * *", "UTC", "30s")));
     assertThat(RenewalTime.unsatisfiable(everyMinute, now,
-        List.of(new CertificateKind("peers", Duration.ofHours(1), Duration.ofMinutes(15))))).contains(
-        "renewal windows open too often to check waits shorter than 15m between openings, and peers can wait at most"
-            + " 10m (two thirds of renewBefore 15m): raise peers.renewBefore above 22m30s");
-    assertThat(RenewalTime.unsatisfiable(everyMinute, now,
-        List.of(new CertificateKind("peers", Duration.ofHours(1), Duration.ofMinutes(30))))).isEmpty();
+        List.of(new CertificateKind("peers", Duration.ofHours(1), Duration.ofMinutes(15))))).isEmpty();
+    RenewalWindows everyTen = RenewalWindows.parse(List.of(new Spec("*/10 * * * *", "UTC", "1m")));
+    assertThat(RenewalTime.unsatisfiable(everyTen, now,
+        List.of(new CertificateKind("peers", Duration.ofHours(1), Duration.ofMinutes(15))))).isEmpty();
+    assertThat(RenewalTime.unsatisfiable(everyTen, now,
+        List.of(new CertificateKind("peers", Duration.ofHours(1), Duration.ofMinutes(12))))).contains(
+        "renewal windows leave up to 9m between openings, but peers can wait at most 8m (two thirds of renewBefore"
+            + " 12m): open a window more often or raise peers.renewBefore above 13m30s");
+    assertThat(RenewalTime.checkHorizon(List.of(new CertificateKind("peers", Duration.ofHours(1),
+        Duration.ofMinutes(12))))).isEqualTo(Duration.ofMinutes(8).multipliedBy(2000));
   }
 
   @Test
