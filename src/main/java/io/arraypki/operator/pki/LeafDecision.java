@@ -95,7 +95,7 @@ public record LeafDecision(Action action, String reason, Instant renewalTime, St
     if (current == null) {
       return issue(NOT_ISSUED);
     }
-    RenewalTime renewal = scheduled(current, profile.renewBefore(), windows, spread);
+    RenewalTime renewal = scheduled(current, profile.renewBefore(), windows, spread, now);
     if (!signedBy(current, signingCa)) {
       return issue(SIGNED_BY_ANOTHER_CA);
     }
@@ -130,6 +130,15 @@ public record LeafDecision(Action action, String reason, Instant renewalTime, St
     Instant notBefore = certificate.getNotBefore().toInstant();
     Instant notAfter = certificate.getNotAfter().toInstant();
     return RenewalTime.decide(renewalTime(notBefore, notAfter, renewBefore),
+        RenewalTime.lastSafe(notBefore, notAfter, renewBefore), spread, windows);
+  }
+
+  /** The same, as seen at {@code now}: a window that passed unused moves it to the next ({@link RenewalTime#asOf}). */
+  public static RenewalTime scheduled(X509Certificate certificate, Duration renewBefore, RenewalWindows windows,
+      double spread, Instant now) {
+    Instant notBefore = certificate.getNotBefore().toInstant();
+    Instant notAfter = certificate.getNotAfter().toInstant();
+    return RenewalTime.asOf(now, renewalTime(notBefore, notAfter, renewBefore),
         RenewalTime.lastSafe(notBefore, notAfter, renewBefore), spread, windows);
   }
 

@@ -79,6 +79,24 @@ public record RenewalTime(Instant at, Kind kind, RenewalWindows.Window window, S
   }
 
   /**
+   * The same decision as seen at {@code now}: while its time has not come, it stands; once it has,
+   * the renewal happens now if a window is open now (or none is wanted, or the last safe moment has
+   * come), and a window that passed unused (the operator was down, the array's bound per minute
+   * held it back) moves it to the next window that opens in time, never to a closed moment.
+   */
+  public static RenewalTime asOf(Instant now, Instant due, Instant lastSafe, double spread, RenewalWindows windows) {
+    RenewalTime planned = decide(due, lastSafe, spread, windows);
+    if (now.isBefore(planned.at()) || planned.kind() != Kind.IN_WINDOW) {
+      return planned;
+    }
+    Optional<RenewalWindows.Window> open = windows.windowAtOrAfter(now).filter(w -> w.contains(now));
+    if (open.isPresent()) {
+      return new RenewalTime(now, Kind.IN_WINDOW, open.get(), "");
+    }
+    return decide(now, lastSafe, spread, windows);
+  }
+
+  /**
    * spread times the usable length, in whole seconds (times that read well in events and status)
    * and always short of the length: at stays inside the window and before the last safe moment.
    */

@@ -356,9 +356,10 @@ final class ArrayPlanner {
    * time: the rotation planner does not ask.)
    */
   record CaSchedule(io.arraypki.operator.pki.RenewalTime activation, Instant preparation) {
-    static CaSchedule of(X509Certificate ca, ArraySettings settings, RenewalPolicy policy, String arrayUid) {
+    static CaSchedule of(X509Certificate ca, ArraySettings settings, RenewalPolicy policy, String arrayUid,
+        Instant now) {
       var activation = LeafDecision.scheduled(ca, settings.caRenewBefore(), policy.windows(),
-          io.arraypki.operator.pki.RenewalTime.spread((arrayUid == null ? "" : arrayUid) + "/ca"));
+          io.arraypki.operator.pki.RenewalTime.spread((arrayUid == null ? "" : arrayUid) + "/ca"), now);
       Instant due = LeafDecision.renewalTime(ca, settings.caRenewBefore());
       Instant prepare = due.minus(settings.caPrepareBefore());
       Instant notBefore = ca.getNotBefore().toInstant();
@@ -397,7 +398,7 @@ final class ArrayPlanner {
     Secret signing = status.ca == null ? null : seen.generations().get(status.ca.generation);
     if (!external && signing != null) {
       CaSchedule ca = CaSchedule.of(CaSecrets.read(signing).certificate(), seen.settings(), policy,
-          seen.array().getMetadata().getUid());
+          seen.array().getMetadata().getUid(), now);
       renewal.caRenewalTime = Conditions.timestamp(ca.activation().at());
       renewal.caPreparationTime = Conditions.timestamp(ca.preparation());
     }
@@ -437,7 +438,7 @@ final class ArrayPlanner {
         ? Pem.encode(CaSecrets.read(generations.get(phase.toGeneration())).root()) : null;
     X509Certificate activeCa = CaSecrets.read(generations.get(active)).certificate();
     CaSchedule caSchedule = CaSchedule.of(activeCa, settings, RenewalPolicy.of(array.getSpec(), settings, now),
-        array.getMetadata().getUid());
+        array.getMetadata().getUid(), now);
     Map<Long, String> primaries = new LinkedHashMap<>();
     generations.forEach((g, s) -> primaries.put(g, LeafSecrets.annotation(s, Labels.CA_PRIMARY).orElse("")));
     return new RotationPlanner.Facts(

@@ -343,7 +343,10 @@ public final class RotationPlanner {
           activated.waitingFor());
     }
     if (f.now().isBefore(f.activeCaRenewalTime())) {
-      return keep(f, phase, Optional.of(f.activeCaRenewalTime()));
+      // the activation time moves when a window passed unused (the operator was down): say the new one
+      Phase waiting = new Phase(RotationPhase.Prepared, phase.reason(), pending, phase.startedAt(),
+          f.activeCaRenewalTime(), phase.token(), phase.waitingSince());
+      return keep(f, waiting, Optional.of(f.activeCaRenewalTime()));
     }
     Plan activated = activate(f, phase, pending, pendingPrimary);
     return f.caRenewalOutsideWindow() == null ? activated : withEventFirst(activated,
@@ -383,7 +386,7 @@ public final class RotationPlanner {
   }
 
   private static Plan resigning(Facts f, Phase phase, Optional<RotationReason> trigger) {
-    if (trigger.isPresent()) {
+    if (interrupts(trigger)) {
       Plan started = start(f, trigger.get(), f.trusted(), new TreeSet<>(), Optional.empty(), "");
       if (started.create().isPresent()) {
         return started;
@@ -405,6 +408,16 @@ public final class RotationPlanner {
   }
 
   /**
+   * Whether a new rotation supersedes the one re-signing or retiring: a new primary, a request, a
+   * changed issuer do; a time-based renewal (of the CA that has just begun signing, when its own
+   * preparation time has come already) waits until this rotation is over, rather than pile a
+   * third CA on members still moving.
+   */
+  private static boolean interrupts(Optional<RotationReason> trigger) {
+    return trigger.isPresent() && trigger.get() != RotationReason.Renewal;
+  }
+
+  /**
    * Retiring waits for every confirming member to serve its certificate of the new CA (up to the
    * confirmation timeout), and, when a member never confirms, for the whole overlap; never
    * longer than the overlap.
@@ -416,7 +429,7 @@ public final class RotationPlanner {
   }
 
   private static Plan retiring(Facts f, Phase phase, Optional<RotationReason> trigger) {
-    if (trigger.isPresent()) {
+    if (interrupts(trigger)) {
       Plan started = start(f, trigger.get(), f.trusted(), new TreeSet<>(), Optional.empty(), "");
       if (started.create().isPresent()) {
         return started;

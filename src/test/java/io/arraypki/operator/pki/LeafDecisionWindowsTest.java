@@ -57,6 +57,22 @@ class LeafDecisionWindowsTest {
   }
 
   @Test
+  void aWindowThatPassedUnusedMovesTheRenewalToTheNextWindowNotToAClosedMoment() {
+    // the operator was down through Tuesday's window: on Wednesday it waits for the next Tuesday
+    Instant wednesday = Instant.parse("2027-01-27T10:00:00Z");
+    LeafDecision late = decide(wednesday, false, TUESDAY_NIGHTS, 0.5);
+    assertThat(late.action()).isEqualTo(LeafDecision.Action.KEEP);
+    assertThat(late.renewalTime()).isBetween(Instant.parse("2027-02-02T02:00:00Z"), Instant.parse("2027-02-02T05:00:00Z"));
+    // up again inside the window, past its spread point: it renews at once
+    assertThat(decide(TUESDAY_CLOSES.minusSeconds(60), false, TUESDAY_NIGHTS, 0.1).reason())
+        .isEqualTo(LeafDecision.RENEWAL_DUE);
+    // past the last safe moment, it renews outside the windows and says why
+    LeafDecision pastSafe = decide(Instant.parse("2027-02-10T12:00:01Z"), false, TUESDAY_NIGHTS, 0.5);
+    assertThat(pastSafe.reason()).isEqualTo(LeafDecision.RENEWAL_DUE);
+    assertThat(pastSafe.outsideWindow()).isNotBlank();
+  }
+
+  @Test
   void aRenewRequestOrAChangeIsNeverDeferredByWindows() {
     assertThat(decide(DUE, true, TUESDAY_NIGHTS, 0.5).reason()).isEqualTo(LeafDecision.REQUESTED);
     assertThat(decide(TestCerts.NOW.plusSeconds(60), true, TUESDAY_NIGHTS, 0.5).reason())

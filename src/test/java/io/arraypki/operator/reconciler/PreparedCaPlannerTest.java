@@ -134,6 +134,21 @@ class PreparedCaPlannerTest {
   }
 
   @Test
+  void aRenewalDueWhileTheLastRotationRetiresWaitsUntilItIsOverButANewPrimaryDoesNot() {
+    FactsBuilder retiring = new FactsBuilder().active(2, "a").generations(Map.of(1L, "a", 2L, "a"))
+        .trusted(List.of(1L, 2L)).withLeaves(java.util.Set.of(2L)).overlap(Duration.ofHours(1))
+        .caPreparationTime(NOW.minusSeconds(1)).caRenewalTime(NOW.plus(Duration.ofMinutes(5)))
+        .phase(new Phase(RotationPhase.Retiring, RotationReason.Renewal, 2L, NOW.minusSeconds(60),
+            NOW.plus(Duration.ofHours(1)), null, NOW.minusSeconds(60)));
+    Plan waits = RotationPlanner.plan(retiring.build());
+    assertThat(waits.create()).isEmpty();
+    assertThat(waits.phase().phase()).isEqualTo(RotationPhase.Retiring);
+
+    Plan superseded = RotationPlanner.plan(retiring.desiredPrimary("b").build());
+    assertThat(superseded.create()).hasValueSatisfying(g -> assertThat(g.reason()).isEqualTo(RotationReason.PrimaryChanged));
+  }
+
+  @Test
   void aLostPreparedCaSecretIsForgottenAndMadeAgain() {
     // the status remembers generation 2, so the number is not given again
     Plan plan = RotationPlanner.plan(prepared().generations(Map.of(1L, "a")).highestSeen(2).build());
