@@ -13,7 +13,7 @@ import java.util.List;
 public class RenewalSpec {
   @JsonPropertyDescription(
       "Maintenance windows, cert-manager's shape: time-based renewals of every leaf and of the CA happen only "
-          + "inside one, spread across it by a hash of each node's uid. Requested work (the renew annotations, a "
+          + "inside one, spread across it by a hash of the array's uid and each Secret's name. Requested work (the renew annotations, a "
           + "primary change, a repair, a revocation, an issuer change) is never deferred. A renewal waits for a "
           + "window only while its certificate stays valid with a margin (a third of renewBefore); if none opens "
           + "in time it renews at the last safe moment, with a Warning. Windows that can never be satisfied for "
@@ -23,8 +23,9 @@ public class RenewalSpec {
   public List<RenewalWindowSpec> windows;
 
   @JsonPropertyDescription(
-      "At most this many time-based certificate renewals of this array start in any one minute (a bound on "
-          + "members re-keying at once; requested work is not counted). Default 60.")
+      "At most this many time-based certificate renewals of this array start in any one minute inside a "
+          + "window (a bound on members re-keying at once; requested work and renewals at the last safe moment "
+          + "are not held). Default 60.")
   @Default("60")
   @Min(1)
   @Max(100000)

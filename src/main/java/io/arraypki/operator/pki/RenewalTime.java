@@ -105,8 +105,12 @@ public record RenewalTime(Instant at, Kind kind, RenewalWindows.Window window, S
     if (seconds == 0) {
       return Duration.ZERO;
     }
+    // the last tenth (at most five minutes) is left free: a reconcile wakes a moment after its
+    // time, and one spread to a window's last second would find it closed, every time
+    long slack = Math.min(seconds / 10, 300);
+    long spreadOver = Math.max(1, seconds - slack);
     // spread * seconds can round up to seconds itself when spread is just below 1
-    return Duration.ofSeconds(Math.min((long) Math.floor(spread * seconds), seconds - 1));
+    return Duration.ofSeconds(Math.min((long) Math.floor(spread * spreadOver), spreadOver - 1));
   }
 
   /**

@@ -355,15 +355,19 @@ final class ArrayPlanner {
    * the renewal's due time, never before the CA itself began. (A brought CA is never renewed by
    * time: the rotation planner does not ask.)
    */
-  record CaSchedule(io.arraypki.operator.pki.RenewalTime activation, Instant preparation) {
+  record CaSchedule(io.arraypki.operator.pki.RenewalTime activation, Instant planned, Instant preparation) {
     static CaSchedule of(X509Certificate ca, ArraySettings settings, RenewalPolicy policy, String arrayUid,
         Instant now) {
-      var activation = LeafDecision.scheduled(ca, settings.caRenewBefore(), policy.windows(),
-          io.arraypki.operator.pki.RenewalTime.spread((arrayUid == null ? "" : arrayUid) + "/ca"), now);
+      double spread = io.arraypki.operator.pki.RenewalTime.spread((arrayUid == null ? "" : arrayUid) + "/ca");
+      var activation = LeafDecision.scheduled(ca, settings.caRenewBefore(), policy.windows(), spread, now);
+      // status shows the time as planned, which does not move with the clock (the activation, as
+      // seen now, is now itself once a window is open: a status written on every reconcile)
+      Instant planned = activation.at().isAfter(now) ? activation.at()
+          : LeafDecision.scheduled(ca, settings.caRenewBefore(), policy.windows(), spread).at();
       Instant due = LeafDecision.renewalTime(ca, settings.caRenewBefore());
       Instant prepare = due.minus(settings.caPrepareBefore());
       Instant notBefore = ca.getNotBefore().toInstant();
-      return new CaSchedule(activation, prepare.isBefore(notBefore) ? notBefore : prepare);
+      return new CaSchedule(activation, planned, prepare.isBefore(notBefore) ? notBefore : prepare);
     }
 
     /** Why the activation falls outside every window, or null. */
@@ -399,7 +403,7 @@ final class ArrayPlanner {
     if (!external && signing != null) {
       CaSchedule ca = CaSchedule.of(CaSecrets.read(signing).certificate(), seen.settings(), policy,
           seen.array().getMetadata().getUid(), now);
-      renewal.caRenewalTime = Conditions.timestamp(ca.activation().at());
+      renewal.caRenewalTime = Conditions.timestamp(ca.planned());
       renewal.caPreparationTime = Conditions.timestamp(ca.preparation());
     }
     status.renewal = renewal.nextWindowStart == null && renewal.caRenewalTime == null ? null : renewal;

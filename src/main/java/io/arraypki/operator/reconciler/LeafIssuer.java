@@ -143,8 +143,10 @@ final class LeafIssuer {
     LeafDecision decision = revoked ? LeafDecision.revoked()
         : LeafDecision.decide(currentCert, profile, view.signing().certificate(), now,
             !target.externalKey(), renewRequested, renewal.windows(), spread);
-    if (decision.issue() && LeafDecision.RENEWAL_DUE.equals(decision.reason())) {
-      // a time-based renewal counts against the array's bound per minute; refused, it asks again
+    if (decision.issue() && LeafDecision.RENEWAL_DUE.equals(decision.reason()) && !renewal.windows().isEmpty()
+        && decision.outsideWindow() == null) {
+      // a time-based renewal inside a window counts against the array's bound per minute; refused,
+      // it asks again (one at its last safe moment never waits)
       Optional<Instant> refusedUntil = view.admission().refusedUntil(now);
       if (refusedUntil.isPresent()) {
         decision = new LeafDecision(LeafDecision.Action.KEEP, "", refusedUntil.get());

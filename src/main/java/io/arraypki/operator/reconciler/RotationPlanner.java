@@ -284,6 +284,11 @@ public final class RotationPlanner {
       return keep(f, waiting, Optional.of(gate.endsAt()), gate.waiting());
     }
     Plan next = preparedAhead(f, waiting) ? prepare(f, waiting, pending) : activate(f, waiting, pending, pendingPrimary);
+    if (next.phase().phase() == RotationPhase.Resigning && waiting.reason() == RotationReason.Renewal
+        && f.caRenewalOutsideWindow() != null) {
+      next = withEventFirst(next, new Step(StepKind.RenewalOutsideWindow, "CA generation " + pending
+          + " activated outside every renewal window: " + f.caRenewalOutsideWindow()));
+    }
     return gate.timedOut() ? withEventFirst(next, timedOut(gate, "trust CA generation " + pending, f)) : next;
   }
 
@@ -335,12 +340,12 @@ public final class RotationPlanner {
     boolean requested = f.renewCaToken() != null && !f.renewCaToken().isEmpty()
         && !f.renewCaToken().equals(f.handledCaToken());
     if (requested) {
-      Phase asked = new Phase(RotationPhase.Prepared, RotationReason.Requested, pending, phase.startedAt(), null,
-          f.renewCaToken());
-      Plan activated = activate(f, asked, pending, pendingPrimary);
-      return new Plan(activated.create(), activated.delete(), activated.active(), activated.activePrimary(),
-          activated.trusted(), activated.phase(), f.renewCaToken(), activated.wakeAt(), activated.events(),
-          activated.waitingFor());
+      // renew-ca is what one reaches for on a suspected key compromise: a key made months ago
+      // beside the active one is no answer; a fresh CA is made and published
+      trusted.remove(pending);
+      delete.add(pending);
+      return start(f, RotationReason.Requested, trusted, delete, Optional.empty(),
+          "prepared CA generation " + pending + " dropped for the renew-ca request; ");
     }
     if (f.now().isBefore(f.activeCaRenewalTime())) {
       // the activation time moves when a window passed unused (the operator was down): say the new one
@@ -386,7 +391,7 @@ public final class RotationPlanner {
   }
 
   private static Plan resigning(Facts f, Phase phase, Optional<RotationReason> trigger) {
-    if (interrupts(trigger)) {
+    if (interrupts(f, trigger)) {
       Plan started = start(f, trigger.get(), f.trusted(), new TreeSet<>(), Optional.empty(), "");
       if (started.create().isPresent()) {
         return started;
@@ -409,12 +414,18 @@ public final class RotationPlanner {
 
   /**
    * Whether a new rotation supersedes the one re-signing or retiring: a new primary, a request, a
-   * changed issuer do; a time-based renewal (of the CA that has just begun signing, when its own
-   * preparation time has come already) waits until this rotation is over, rather than pile a
-   * third CA on members still moving.
+   * changed issuer do; a time-based renewal whose preparation time has come (a CA that has just
+   * begun signing, with a short life) waits until this rotation is over, rather than pile a
+   * third CA on members still moving, unless its activation time has come too.
    */
-  private static boolean interrupts(Optional<RotationReason> trigger) {
-    return trigger.isPresent() && trigger.get() != RotationReason.Renewal;
+  private static boolean interrupts(Facts f, Optional<RotationReason> trigger) {
+    if (trigger.isEmpty()) {
+      return false;
+    }
+    // a renewal whose activation time has come (the CA nears its end) does not wait: as before
+    // prepared CAs, it supersedes the rotation in progress
+    return trigger.get() != RotationReason.Renewal
+        || (f.activeCaRenewalTime() != null && !f.now().isBefore(f.activeCaRenewalTime()));
   }
 
   /**
@@ -429,7 +440,7 @@ public final class RotationPlanner {
   }
 
   private static Plan retiring(Facts f, Phase phase, Optional<RotationReason> trigger) {
-    if (interrupts(trigger)) {
+    if (interrupts(f, trigger)) {
       Plan started = start(f, trigger.get(), f.trusted(), new TreeSet<>(), Optional.empty(), "");
       if (started.create().isPresent()) {
         return started;
@@ -517,7 +528,15 @@ public final class RotationPlanner {
         p.handledCaToken(), p.wakeAt(), List.of(event));
   }
 
+  /**
+   * When a time-based renewal is to begin; none when it cannot (a brought CA, a primary that
+   * cannot sign) or its time has passed without one starting: a past wake time would reconcile
+   * the array every second.
+   */
   private static Optional<Instant> renewalWake(Facts f) {
-    return Optional.ofNullable(renewalStarts(f));
+    if (f.externalCa() || !f.primaryOk()) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(renewalStarts(f)).filter(t -> t.isAfter(f.now()));
   }
 }

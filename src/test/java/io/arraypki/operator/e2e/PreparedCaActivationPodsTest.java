@@ -43,8 +43,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The next CA, prepared (DESIGN.md section 6), with real member pods on the local worker node
- * (kubelet defaults) that confirm what they load: a CA of 15 minutes renews 10 minutes before its
- * end, its successor is published 4 minutes before that and confirmed by every member, and its
+ * (kubelet defaults) that confirm what they load: a CA of 20 minutes renews 12 minutes before its
+ * end, its successor is published 3 minutes before that and confirmed by every member, and its
  * activation, inside a minute-wide renewal window, re-signs every member with no trust wait and
  * no failed call between them. The rotation's timers are far longer than the test (10 minutes'
  * propagation delay, an hour's overlap), so what moves it is the members' confirmations.
@@ -74,7 +74,7 @@ class PreparedCaActivationPodsTest {
       MemberPods.Totals start = members.totals();
 
       // prepared: generation 2 is in every bundle and every member has loaded it; generation 1 signs
-      Waits.upTo(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      Waits.upTo(Duration.ofMinutes(9)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
         ClusterArrayStatus s = scenario.status("prep");
         assertThat(s.rotation.phase).isEqualTo(RotationPhase.Prepared);
         assertThat(s.rotation.reason).isEqualTo(RotationReason.Renewal);
@@ -106,8 +106,7 @@ class PreparedCaActivationPodsTest {
 
       // activation: Prepared goes straight to Resigning (no PublishingTrust, no trust wait), and
       // the rotation ends once every member serves its certificate of generation 2 (generation 1
-      // no longer trusted). (This CA's own successor is prepared right after: a CA of 15 minutes
-      // is due again at once; not a concern here.)
+      // no longer trusted).
       List<RotationPhase> seen = new ArrayList<>();
       Instant[] signing = new Instant[1];
       Waits.upTo(Duration.ofMinutes(8)).pollInterval(Duration.ofMillis(500)).until(() -> {
@@ -126,7 +125,7 @@ class PreparedCaActivationPodsTest {
       assertThat(scenario.status("prep").ca.generation).isGreaterThanOrEqualTo(2L);
       Duration late = Duration.between(activation, signing[0]);
       MemberPods.Totals during = members.totals().minus(start);
-      record(String.format("prepared CA: 3 members confirming, CA of 15m renewing 10m before its end, prepared 4m"
+      record(String.format("prepared CA: 3 members confirming, CA of 20m renewing 12m before its end, prepared 3m"
           + " ahead, windows every even minute: phases after Prepared %s, signing %d s after its activation time"
           + " %s, %s", seen, late.toSeconds(), activation, during.text()));
 
@@ -149,16 +148,17 @@ class PreparedCaActivationPodsTest {
   }
 
   /**
-   * An array whose CA lives 15 minutes, renews 10 minutes before its end and prepares its
-   * successor 4 minutes before that, with windows every even UTC minute; {@code size} members
+   * An array whose CA lives 20 minutes, renews 12 minutes before its end (8 minutes in) and
+   * prepares its successor 3 minutes before that (its own renewal then comes 5 minutes after its
+   * activation, once this rotation is over), with windows every even UTC minute; {@code size} members
    * with ServiceAccounts of their own; Ready.
    */
   private List<String> array(String name, int size) {
     ClusterArray a = Arrays.array(scenario.ns(), name, name + "-0");
     a.getSpec().ca = new CaSpec();
-    a.getSpec().ca.duration = "15m";
-    a.getSpec().ca.renewBefore = "10m";
-    a.getSpec().ca.prepareBefore = "4m";
+    a.getSpec().ca.duration = "20m";
+    a.getSpec().ca.renewBefore = "12m";
+    a.getSpec().ca.prepareBefore = "3m";
     a.getSpec().rotation = new RotationSpec();
     a.getSpec().rotation.trustPropagationDelay = "10m";
     a.getSpec().rotation.overlap = "1h";

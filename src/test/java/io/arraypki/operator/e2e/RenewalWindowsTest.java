@@ -97,12 +97,15 @@ class RenewalWindowsTest {
 
     Map<String, BigInteger> first = new LinkedHashMap<>();
     Map<String, Instant> due = new LinkedHashMap<>();
+    List<String> dueWhileClosed = new java.util.ArrayList<>();
     for (String node : nodes) {
       X509Certificate leaf = peer(node);
       first.put(node, leaf.getSerialNumber());
       Instant dueAt = leaf.getNotAfter().toInstant().minus(Duration.ofMinutes(2));
       due.put(node, dueAt);
-      assertThat(insideAWindow(dueAt)).as("%s is due at %s, when no window is open", node, dueAt).isFalse();
+      if (!insideAWindow(dueAt)) {
+        dueWhileClosed.add(node);
+      }
       Instant scheduled = Instant.parse(Arrays.get(scenario.client(), scenario.ns(), node).getStatus()
           .peerCertificate.renewalTime);
       assertThat(insideAWindow(scheduled)).as("%s renews at %s, inside a window", node, scheduled).isTrue();
@@ -110,6 +113,9 @@ class RenewalWindowsTest {
           .isAfter(dueAt).isBefore(leaf.getNotAfter().toInstant().minusSeconds(40));
     }
 
+    // issued in the first seconds of a closed minute, they are due when no window is open (a slow
+    // start may push one into the next minute: at least one shows the wait)
+    assertThat(dueWhileClosed).as("members due while no window is open").isNotEmpty();
     Waits.upTo(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).until(() ->
         nodes.stream().noneMatch(n -> peer(n).getSerialNumber().equals(first.get(n))));
     for (String node : nodes) {
@@ -150,7 +156,9 @@ class RenewalWindowsTest {
         }));
     Waits.upTo(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(warnings("yearly", "RenewalWindowsUnsatisfiable"))
         .singleElement().satisfies(m -> assertThat(m).contains("peerCertificates")));
-    assertThat(secretVersions("yearly")).as("nothing issued was touched").isEqualTo(versions);
+    // the members reconcile on the array's change; give them the time to (not) re-issue
+    Waits.upTo(Duration.ofSeconds(20)).pollDelay(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(secretVersions("yearly")).as("nothing issued was touched").isEqualTo(versions));
 
     scenario.patch(ClusterArray.class, "yearly", "{\"spec\":{\"renewal\":{\"windows\":[{\"cron\":\"0 3 * * TUE\","
         + "\"timezone\":\"Mars/Olympus_Mons\",\"windowDuration\":\"3h\"}]}}}");
@@ -168,6 +176,46 @@ class RenewalWindowsTest {
           assertThat(c.getReason()).isEqualTo("Accepted");
         }));
     assertThat(secretVersions("yearly")).as("accepting windows re-issues nothing either").isEqualTo(versions);
+  }
+
+  /**
+   * A new primary while the next CA waits, prepared (DESIGN.md section 6 as the README defines it):
+   * the prepared CA, made for the old primary, is dropped, and the new primary's own CA is
+   * published and signs, as for any primary change; never more than two CAs are trusted meanwhile.
+   */
+  @Test
+  void aNewPrimaryWhileTheNextCaIsPreparedDropsItAndRotatesToACaOfItsOwn() {
+    ClusterArray array = Arrays.array(scenario.ns(), "lead", "lead-0");
+    array.getSpec().ca = new io.arraypki.operator.api.CaSpec();
+    array.getSpec().ca.duration = "2h";
+    array.getSpec().ca.renewBefore = "1h";
+    array.getSpec().ca.prepareBefore = "59m50s"; // the next CA is made 10 s in and waits, prepared, an hour
+    array.getSpec().rotation = new io.arraypki.operator.api.RotationSpec();
+    array.getSpec().rotation.trustPropagationDelay = "1s";
+    array.getSpec().rotation.overlap = "1s";
+    scenario.client().resource(array).create();
+    List.of("lead-0", "lead-1", "lead-2").forEach(n ->
+        scenario.client().resource(Arrays.node(scenario.ns(), n, "lead")).create());
+    Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "lead", 3);
+    Waits.upTo(Duration.ofSeconds(90)).untilAsserted(() -> {
+      ClusterArrayStatus s = scenario.status("lead");
+      assertThat(s.rotation.phase).isEqualTo(io.arraypki.operator.api.RotationPhase.Prepared);
+      assertThat(s.ca.generation).isEqualTo(1L);
+      assertThat(s.trustedCAs).extracting(t -> t.generation).containsExactly(1L, 2L);
+    });
+
+    java.util.Set<Integer> trustedAtOnce = new java.util.concurrent.ConcurrentSkipListSet<>();
+    scenario.setPrimary("lead", "lead-1");
+    Waits.upTo(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+      ClusterArrayStatus s = scenario.status("lead");
+      trustedAtOnce.add(s.trustedCAs.size());
+      assertThat(s.primary).isEqualTo("lead-1");
+      assertThat(s.ca.generation).isEqualTo(3L);
+      assertThat(s.rotation.reason).isEqualTo(io.arraypki.operator.api.RotationReason.PrimaryChanged);
+    });
+    assertThat(scenario.client().secrets().inNamespace(scenario.ns()).withName("lead-ca-g2").get())
+        .as("the prepared CA of the old primary is deleted").isNull();
+    assertThat(trustedAtOnce).as("CAs trusted at once while the primary changed").allMatch(n -> n <= 2);
   }
 
   private Map<String, String> secretVersions(String array) {

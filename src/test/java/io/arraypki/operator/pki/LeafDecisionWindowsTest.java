@@ -44,12 +44,13 @@ class LeafDecisionWindowsTest {
   void aDueRenewalWaitsForTheNextWindowAndRenewsInsideItWhereTheSpreadPutsIt() {
     LeafDecision atDue = decide(DUE, false, TUESDAY_NIGHTS, 0.5);
     assertThat(atDue.action()).isEqualTo(LeafDecision.Action.KEEP);
-    assertThat(atDue.renewalTime()).isEqualTo(TUESDAY_OPENS.plus(Duration.ofMinutes(90)));
+    assertThat(atDue.renewalTime()).isEqualTo(TUESDAY_OPENS.plus(Duration.ofSeconds(5250))); // half of 3h less its last 5m
 
     LeafDecision early = decide(DUE, false, TUESDAY_NIGHTS, 0.0);
     LeafDecision late = decide(DUE, false, TUESDAY_NIGHTS, 0.99);
     assertThat(early.renewalTime()).isEqualTo(TUESDAY_OPENS);
-    assertThat(late.renewalTime()).isAfter(TUESDAY_OPENS.plus(Duration.ofMinutes(170))).isBefore(TUESDAY_CLOSES);
+    assertThat(late.renewalTime()).as("the last tenth (at most 5m) is left free").isAfter(TUESDAY_OPENS
+        .plus(Duration.ofMinutes(170))).isBefore(TUESDAY_CLOSES.minus(Duration.ofMinutes(5)));
 
     LeafDecision inWindow = decide(atDue.renewalTime(), false, TUESDAY_NIGHTS, 0.5);
     assertThat(inWindow.reason()).isEqualTo(LeafDecision.RENEWAL_DUE);

@@ -40,7 +40,7 @@ class RenewalTimeTest {
     Instant due = at("2027-01-05T03:00:00Z");
     assertThat(RenewalTime.decide(due, LATE, 0.0, TUESDAYS))
         .isEqualTo(new RenewalTime(due, Kind.IN_WINDOW, FIRST_TUESDAY, ""));
-    assertThat(RenewalTime.decide(due, LATE, 0.5, TUESDAYS).at()).isEqualTo(at("2027-01-05T04:00:00Z"));
+    assertThat(RenewalTime.decide(due, LATE, 0.5, TUESDAYS).at()).isEqualTo(at("2027-01-05T03:57:30Z")); // half of 2h less its last 5m
   }
 
   @Test
@@ -55,8 +55,8 @@ class RenewalTimeTest {
     Instant due = at("2027-01-06T00:00:00Z");
     RenewalTime a = RenewalTime.decide(due, LATE, RenewalTime.spread("node-a"), TUESDAYS);
     RenewalTime b = RenewalTime.decide(due, LATE, RenewalTime.spread("node-b"), TUESDAYS);
-    assertThat(a.at()).isEqualTo(at("2027-01-12T03:11:57Z")); // 0.39977 of 3h, whole seconds
-    assertThat(b.at()).isEqualTo(at("2027-01-12T03:44:00Z")); // 0.57787 of 3h
+    assertThat(a.at()).isEqualTo(at("2027-01-12T03:09:57Z")); // 0.39977 of 3h less its last 5m, whole seconds
+    assertThat(b.at()).isEqualTo(at("2027-01-12T03:41:07Z")); // 0.57787 of 3h less its last 5m
     assertThat(List.of(a.at(), b.at())).allMatch(SECOND_TUESDAY::contains);
   }
 
@@ -69,11 +69,11 @@ class RenewalTimeTest {
   }
 
   @Test
-  void theUsablePartOfAWindowEndsAtTheLastSafeMoment() {
+  void theUsablePartOfAWindowEndsAtTheLastSafeMomentLessItsLastTenthAtMostFiveMinutes() {
     Instant due = at("2027-01-05T06:00:00Z");
     Instant lastSafe = at("2027-01-12T03:00:00Z");
     RenewalTime almostOne = RenewalTime.decide(due, lastSafe, 0.9999999999999999, TUESDAYS);
-    assertThat(almostOne).isEqualTo(new RenewalTime(at("2027-01-12T02:59:59Z"), Kind.IN_WINDOW, SECOND_TUESDAY, ""));
+    assertThat(almostOne).isEqualTo(new RenewalTime(at("2027-01-12T02:54:59Z"), Kind.IN_WINDOW, SECOND_TUESDAY, ""));
   }
 
   @Test

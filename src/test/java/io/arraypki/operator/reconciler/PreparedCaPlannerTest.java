@@ -98,12 +98,14 @@ class PreparedCaPlannerTest {
   }
 
   @Test
-  void aRenewCaRequestActivatesThePreparedCaAtOnceAndIsRecordedAsHandled() {
-    Plan plan = RotationPlanner.plan(prepared().renewCaToken("t1").build());
-    assertThat(plan.phase().phase()).isEqualTo(RotationPhase.Resigning);
+  void aRenewCaRequestDropsThePreparedCaForAFreshOneAndIsRecordedAsHandled() {
+    // renew-ca answers a suspected compromise: the key prepared months ago beside the active one is no answer
+    Plan plan = RotationPlanner.plan(prepared().renewCaToken("t1").highestSeen(2).build());
+    assertThat(plan.phase().phase()).isEqualTo(RotationPhase.PublishingTrust);
     assertThat(plan.phase().reason()).isEqualTo(RotationReason.Requested);
-    assertThat(plan.active()).isEqualTo(2L);
-    assertThat(plan.create()).isEmpty();
+    assertThat(plan.delete()).containsExactly(2L);
+    assertThat(plan.create()).hasValueSatisfying(g -> assertThat(g.generation()).isEqualTo(3L));
+    assertThat(plan.trusted()).containsExactly(1L, 3L);
     assertThat(plan.handledCaToken()).isEqualTo("t1");
   }
 
