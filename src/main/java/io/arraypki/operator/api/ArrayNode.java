@@ -29,5 +29,6 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Trust", jsonPath = ".status.trust.state", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Loaded CAs", jsonPath = ".status.trust.trustedCAs", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Expires", jsonPath = ".status.peerCertificate.notAfter", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Renews", jsonPath = ".status.peerCertificate.renewalTime", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class ArrayNode extends CustomResource<ArrayNodeSpec, ArrayNodeStatus> implements Namespaced {}

@@ -13,6 +13,12 @@ import io.fabric8.generator.annotation.ValidationRule;
     message = Validation.RENEW_BEFORE_BELOW_DURATION_MESSAGE,
     fieldPath = ".renewBefore",
     reason = "FieldValueInvalid")
+@ValidationRule(
+    value = "!has(self.prepareBefore) || duration(self.prepareBefore) + duration(has(self.renewBefore) ? self.renewBefore"
+        + " : '720h') < duration(has(self.duration) ? self.duration : '87600h')",
+    message = "prepareBefore plus renewBefore must be shorter than duration",
+    fieldPath = ".prepareBefore",
+    reason = "FieldValueInvalid")
 public class CaSpec {
   @JsonPropertyDescription("Lifetime of each CA generation (Go duration). Default 87600h (10 years).")
   @Default("87600h")
@@ -27,6 +33,14 @@ public class CaSpec {
       value = Validation.RENEW_BEFORE_RANGE,
       message = Validation.RENEW_BEFORE_RANGE_MESSAGE)
   public String renewBefore;
+
+  @JsonPropertyDescription(
+      "For a time-based CA renewal: publish the next CA in every trust bundle this long before it starts "
+          + "signing (DESIGN.md section 6), so that when it is activated, inside a renewal window, every member "
+          + "already trusts it and nothing waits for trust to propagate. Default a sixth of duration.")
+  @Pattern(Validation.DURATION)
+  @ValidationRule(value = "duration(self) >= duration('10s')", message = "must be a duration of at least 10s")
+  public String prepareBefore;
 
   @JsonPropertyDescription("Key of each generated CA. Default ECDSA P-256.")
   public PrivateKeySpec privateKey;

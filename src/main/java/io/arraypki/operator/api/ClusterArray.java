@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "CA", jsonPath = ".status.ca.shortFingerprint", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "CA Expires", jsonPath = ".status.ca.notAfter", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.rotation.phase", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Next Window", jsonPath = ".status.renewal.nextWindowStart", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class ClusterArray extends CustomResource<ClusterArraySpec, ClusterArrayStatus>
     implements Namespaced {

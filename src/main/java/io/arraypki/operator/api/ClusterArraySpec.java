@@ -22,6 +22,8 @@ public class ClusterArraySpec {
   public SshKeysSpec sshKeys;
   public ServiceCertificateSpec serviceCertificate;
   public RotationSpec rotation;
+  @JsonPropertyDescription("When time-based renewals may happen: maintenance windows and a bound on renewals at once.")
+  public RenewalSpec renewal;
   public KeystoresSpec keystores;
   public SecretTemplate secretTemplate;
 }

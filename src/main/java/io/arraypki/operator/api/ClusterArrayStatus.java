@@ -14,6 +14,8 @@ public class ClusterArrayStatus {
   public CaStatus ca;
   public List<TrustedCa> trustedCAs;
   public RotationStatus rotation;
+  /** The next renewal window and the CA's scheduled renewal. */
+  public RenewalStatus renewal;
   public Integer members;
   public Integer readyMembers;
   public List<String> candidates;

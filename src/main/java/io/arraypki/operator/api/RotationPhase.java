@@ -4,6 +4,8 @@ package io.arraypki.operator.api;
 public enum RotationPhase {
   Idle,
   PublishingTrust,
+  /** A time-based renewal's next CA is in every bundle and trusted; it starts signing at its activation time. */
+  Prepared,
   Resigning,
   Retiring
 }

@@ -18,9 +18,18 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
 
 /**
  * Whether a member's current certificate can stay, or must be issued anew and why. A pure
- * function of the certificate, the profile, the CA that should have signed it and the time.
+ * function of the certificate, the profile, the CA that should have signed it, the renewal
+ * windows and the time.
+ *
+ * @param renewalTime when a kept certificate renews (inside a renewal window when there are any)
+ * @param outsideWindow for a time-based renewal that no window could take (none opened before
+ *     the last safe moment), why; null otherwise
  */
-public record LeafDecision(Action action, String reason, Instant renewalTime) {
+public record LeafDecision(Action action, String reason, Instant renewalTime, String outsideWindow) {
+
+  public LeafDecision(Action action, String reason, Instant renewalTime) {
+    this(action, reason, renewalTime, null);
+  }
 
   /** KEEP: nothing to do. ISSUE: a new certificate is needed (the reason says why). */
   public enum Action {
@@ -66,10 +75,27 @@ public record LeafDecision(Action action, String reason, Instant renewalTime) {
       Instant now,
       boolean checkKeySpec,
       boolean renewRequested) {
+    return decide(current, profile, signingCa, now, checkKeySpec, renewRequested, RenewalWindows.none(), 0);
+  }
+
+  /**
+   * The same, with renewal windows: only the time-based renewal waits for a window (spread across
+   * it by {@code spread}, see {@link RenewalTime}); a change of CA, names, usages, key or lifetime
+   * and a request are never deferred.
+   */
+  public static LeafDecision decide(
+      X509Certificate current,
+      LeafProfile profile,
+      X509Certificate signingCa,
+      Instant now,
+      boolean checkKeySpec,
+      boolean renewRequested,
+      RenewalWindows windows,
+      double spread) {
     if (current == null) {
       return issue(NOT_ISSUED);
     }
-    Instant renewal = renewalTime(current, profile.renewBefore());
+    RenewalTime renewal = scheduled(current, profile.renewBefore(), windows, spread, now);
     if (!signedBy(current, signingCa)) {
       return issue(SIGNED_BY_ANOTHER_CA);
     }
@@ -88,10 +114,32 @@ public record LeafDecision(Action action, String reason, Instant renewalTime) {
     if (renewRequested) {
       return issue(REQUESTED);
     }
-    if (!now.isBefore(renewal)) {
-      return issue(RENEWAL_DUE);
+    if (!now.isBefore(renewal.at())) {
+      return new LeafDecision(Action.ISSUE, RENEWAL_DUE, null,
+          renewal.kind() == RenewalTime.Kind.LAST_SAFE_MOMENT ? renewal.message() : null);
     }
-    return new LeafDecision(Action.KEEP, "", renewal);
+    return new LeafDecision(Action.KEEP, "", renewal.at());
+  }
+
+  /**
+   * When {@code certificate} renews: due at notAfter - renewBefore, then moved into a renewal
+   * window, never past its last safe moment (a third of renewBefore before its end).
+   */
+  public static RenewalTime scheduled(X509Certificate certificate, Duration renewBefore, RenewalWindows windows,
+      double spread) {
+    Instant notBefore = certificate.getNotBefore().toInstant();
+    Instant notAfter = certificate.getNotAfter().toInstant();
+    return RenewalTime.decide(renewalTime(notBefore, notAfter, renewBefore),
+        RenewalTime.lastSafe(notBefore, notAfter, renewBefore), spread, windows);
+  }
+
+  /** The same, as seen at {@code now}: a window that passed unused moves it to the next ({@link RenewalTime#asOf}). */
+  public static RenewalTime scheduled(X509Certificate certificate, Duration renewBefore, RenewalWindows windows,
+      double spread, Instant now) {
+    Instant notBefore = certificate.getNotBefore().toInstant();
+    Instant notAfter = certificate.getNotAfter().toInstant();
+    return RenewalTime.asOf(now, renewalTime(notBefore, notAfter, renewBefore),
+        RenewalTime.lastSafe(notBefore, notAfter, renewBefore), spread, windows);
   }
 
   /**

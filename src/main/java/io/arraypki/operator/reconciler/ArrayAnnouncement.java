@@ -89,6 +89,7 @@ sealed interface ArrayAnnouncement {
     @Override
     public Optional<Event> event() {
       return Optional.of(kind == RotationPlanner.StepKind.ConfirmationTimedOut
+          || kind == RotationPlanner.StepKind.RenewalOutsideWindow
           ? Event.warning(kind.name(), message) : Event.normal(kind.name(), message));
     }
   }
@@ -132,6 +133,14 @@ sealed interface ArrayAnnouncement {
     @Override
     public Optional<Event> event() {
       return Optional.of(Event.warning(ClusterArrayReconciler.LEDGER_CORRUPT, message));
+    }
+  }
+
+  /** The array's renewal windows were refused (they became so, or their reason changed, in this reconcile). */
+  record RenewalWindowsRefused(String reason, String message) implements ArrayAnnouncement {
+    @Override
+    public Optional<Event> event() {
+      return Optional.of(Event.warning("RenewalWindows" + reason, message));
     }
   }
 

@@ -2,6 +2,7 @@ package io.arraypki.operator.reconciler;
 
 import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.CaStatus;
+import io.arraypki.operator.api.RenewalStatus;
 import io.arraypki.operator.api.CandidateMap;
 import io.arraypki.operator.api.CandidateMapSpec;
 import io.arraypki.operator.api.CandidateMapStatus;
@@ -66,6 +67,7 @@ final class ArrayPlanner {
   static final String LEDGER_CORRUPT = ClusterArrayReconciler.LEDGER_CORRUPT;
   static final Duration ISSUER_RECHECK = ClusterArrayReconciler.ISSUER_RECHECK;
   static final String MEMBERS_CURRENT = ClusterArrayReconciler.MEMBERS_CURRENT;
+  static final String RENEWAL_WINDOWS = ClusterArrayReconciler.RENEWAL_WINDOWS;
 
   private ArrayPlanner() {}
 
@@ -236,6 +238,7 @@ final class ArrayPlanner {
     status.lastHandledRenewal = handledRenewals(seen.array(), status, facts);
     status.observedGeneration = seen.generation();
     say.addAll(setConditions(seen, status, generations.isEmpty(), problems, now));
+    renewal(seen, status, now, wakeAt, say);
 
     Optional<Instant> wake = wakeAt.stream().filter(Objects::nonNull).min(Instant::compareTo)
         .map(t -> t.isBefore(now) ? now : t); // a wake time past is due now, never far off
@@ -346,6 +349,66 @@ final class ArrayPlanner {
         Labels.COMPONENT_SERVICE, profile, facts.service(), null), spec.commonName);
   }
 
+  /**
+   * The signing CA's time-based renewal: its successor activates at the renewal time moved into a
+   * renewal window (spread by the array's uid), and is made and published prepareBefore ahead of
+   * the renewal's due time, never before the CA itself began. (A brought CA is never renewed by
+   * time: the rotation planner does not ask.)
+   */
+  record CaSchedule(io.arraypki.operator.pki.RenewalTime activation, Instant planned, Instant preparation) {
+    static CaSchedule of(X509Certificate ca, ArraySettings settings, RenewalPolicy policy, String arrayUid,
+        Instant now) {
+      double spread = io.arraypki.operator.pki.RenewalTime.spread((arrayUid == null ? "" : arrayUid) + "/ca");
+      var activation = LeafDecision.scheduled(ca, settings.caRenewBefore(), policy.windows(), spread, now);
+      // status shows the time as planned, which does not move with the clock (the activation, as
+      // seen now, is now itself once a window is open: a status written on every reconcile)
+      Instant planned = activation.at().isAfter(now) ? activation.at()
+          : LeafDecision.scheduled(ca, settings.caRenewBefore(), policy.windows(), spread).at();
+      Instant due = LeafDecision.renewalTime(ca, settings.caRenewBefore());
+      Instant prepare = due.minus(settings.caPrepareBefore());
+      Instant notBefore = ca.getNotBefore().toInstant();
+      return new CaSchedule(activation, planned, prepare.isBefore(notBefore) ? notBefore : prepare);
+    }
+
+    /** Why the activation falls outside every window, or null. */
+    String outsideWindow() {
+      return activation.kind() == io.arraypki.operator.pki.RenewalTime.Kind.LAST_SAFE_MOMENT
+          && !activation.message().isEmpty() ? activation.message() : null;
+    }
+  }
+
+  /**
+   * The array's renewal windows as applied (condition RenewalWindows, a Warning when they are
+   * refused), the next window and the CA's schedule in status.renewal, and the wake at the next
+   * window's opening or closing so that status.renewal moves with time.
+   */
+  private static void renewal(ArrayObservation seen, ClusterArrayStatus status, Instant now, List<Instant> wakeAt,
+      List<ArrayAnnouncement> say) {
+    RenewalPolicy policy = RenewalPolicy.of(seen.array().getSpec(), seen.settings(), now);
+    String reason = policy.verdict().name();
+    if (policy.refused() && !Conditions.find(seen.before().conditions, RENEWAL_WINDOWS)
+        .map(c -> reason.equals(c.getReason()) && policy.message().equals(c.getMessage())).orElse(false)) {
+      say.add(new ArrayAnnouncement.RenewalWindowsRefused(reason, policy.message()));
+    }
+    status.conditions = Conditions.set(status.conditions, RENEWAL_WINDOWS, !policy.refused(), reason,
+        policy.message(), seen.generation(), now);
+    RenewalStatus renewal = new RenewalStatus();
+    policy.windows().windowAtOrAfter(now).ifPresent(w -> {
+      renewal.nextWindowStart = Conditions.timestamp(w.start());
+      renewal.nextWindowEnd = Conditions.timestamp(w.end());
+      wakeAt.add(w.start().isAfter(now) ? w.start() : w.end());
+    });
+    boolean external = seen.array().getSpec().ca != null && seen.array().getSpec().ca.issuerRef != null;
+    Secret signing = status.ca == null ? null : seen.generations().get(status.ca.generation);
+    if (!external && signing != null) {
+      CaSchedule ca = CaSchedule.of(CaSecrets.read(signing).certificate(), seen.settings(), policy,
+          seen.array().getMetadata().getUid(), now);
+      renewal.caRenewalTime = Conditions.timestamp(ca.planned());
+      renewal.caPreparationTime = Conditions.timestamp(ca.preparation());
+    }
+    status.renewal = renewal.nextWindowStart == null && renewal.caRenewalTime == null ? null : renewal;
+  }
+
   /** A status that lost its CA (a crash between create and status write): take up what exists. */
   private static void adoptSigningCa(ClusterArrayStatus status, String name, Map<Long, Secret> generations,
       PrimaryCheck primary) {
@@ -374,10 +437,12 @@ final class ArrayPlanner {
     }
     trusted.sort(Long::compare);
     RotationPlanner.Phase phase = phaseOf(status.rotation);
-    String pendingPem = phase.toGeneration() != null && phase.phase() == RotationPhase.PublishingTrust
+    String pendingPem = phase.toGeneration() != null && pending(phase)
         && generations.containsKey(phase.toGeneration())
         ? Pem.encode(CaSecrets.read(generations.get(phase.toGeneration())).root()) : null;
     X509Certificate activeCa = CaSecrets.read(generations.get(active)).certificate();
+    CaSchedule caSchedule = CaSchedule.of(activeCa, settings, RenewalPolicy.of(array.getSpec(), settings, now),
+        array.getMetadata().getUid(), now);
     Map<Long, String> primaries = new LinkedHashMap<>();
     generations.forEach((g, s) -> primaries.put(g, LeafSecrets.annotation(s, Labels.CA_PRIMARY).orElse("")));
     return new RotationPlanner.Facts(
@@ -394,7 +459,9 @@ final class ArrayPlanner {
             .orElse(false),
         EventSources.annotation(array, Labels.RENEW_CA),
         status.lastHandledRenewal == null ? null : status.lastHandledRenewal.ca,
-        LeafDecision.renewalTime(activeCa, settings.caRenewBefore()),
+        caSchedule.activation().at(),
+        caSchedule.preparation(),
+        caSchedule.outsideWindow(),
         facts.participants().size(),
         pendingPem == null ? 0 : (int) facts.participants().stream().filter(s -> ArrayFacts.trusts(s, pendingPem)).count(),
         (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == active).count(),
@@ -423,7 +490,7 @@ final class ArrayPlanner {
 
   static RotationPlanner.Confirmations confirmations(ArrayFacts facts, RotationPlanner.Phase phase,
       Map<Long, Secret> generations, long active) {
-    String pendingDigest = phase.phase() == RotationPhase.PublishingTrust && phase.toGeneration() != null
+    String pendingDigest = pending(phase) && phase.toGeneration() != null
         && generations.containsKey(phase.toGeneration())
         ? Fingerprints.digest(CaSecrets.read(generations.get(phase.toGeneration())).root()) : null;
     List<String> notTrusting = new ArrayList<>();
@@ -502,6 +569,11 @@ final class ArrayPlanner {
         parse(rotation.startedAt), parse(rotation.phaseEndsAt), null, parse(rotation.waitingSince));
   }
 
+  /** Whether the phase's CA is published but does not sign yet (PublishingTrust, Prepared). */
+  private static boolean pending(RotationPlanner.Phase phase) {
+    return phase.phase() == RotationPhase.PublishingTrust || phase.phase() == RotationPhase.Prepared;
+  }
+
   private static Instant parse(String timestamp) {
     return timestamp == null ? null : Instant.parse(timestamp);
   }
@@ -534,7 +606,7 @@ final class ArrayPlanner {
       rotation.waitingFor = plan.waitingFor().isEmpty() ? null : plan.waitingFor().stream().limit(RotationPlanner.MEMBERS_NAMED)
           .toList();
       rotation.waitingForCount = plan.waitingFor().isEmpty() ? null : plan.waitingFor().size();
-      rotation.resigned = phase.phase() == RotationPhase.PublishingTrust ? 0
+      rotation.resigned = pending(phase) ? 0
           : (int) facts.participants().stream().filter(s -> ArrayFacts.signedBy(s) == plan.active()).count();
     } else {
       rotation.phaseEndsAt = null;
@@ -774,10 +846,15 @@ final class ArrayPlanner {
       status.rotation.phase = RotationPhase.Idle;
     }
     RotationStatus r = status.rotation;
-    boolean rotating = r.phase != RotationPhase.Idle;
-    status.conditions = Conditions.set(status.conditions, ROTATING, rotating, rotating ? r.phase.name() : "Idle",
+    // a prepared CA may wait months for its activation: the array is not rotating meanwhile
+    boolean prepared = r.phase == RotationPhase.Prepared;
+    boolean rotating = r.phase != RotationPhase.Idle && !prepared;
+    status.conditions = Conditions.set(status.conditions, ROTATING, rotating, rotating ? r.phase.name()
+        : prepared ? "Prepared" : "Idle",
         rotating ? r.reason + ": " + r.phase + " to CA generation " + r.toGeneration + ", " + r.resigned + " of "
-            + r.total + " members re-signed" : "no CA rotation in progress", generation, now);
+            + r.total + " members re-signed"
+        : prepared ? "CA generation " + r.toGeneration + " is prepared: in every trust bundle, it starts signing at "
+            + r.phaseEndsAt : "no CA rotation in progress", generation, now);
 
     long offline = seen.facts().members().stream().filter(n -> !ArrayFacts.entitled(n)).count();
     long online = status.members - offline;

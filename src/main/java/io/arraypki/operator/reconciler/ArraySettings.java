@@ -26,6 +26,7 @@ import java.util.Set;
 public record ArraySettings(
     Duration caDuration,
     Duration caRenewBefore,
+    Duration caPrepareBefore,
     KeySpec caKey,
     CaSubject caSubjectTemplate,
     Validity peer,
@@ -57,9 +58,13 @@ public record ArraySettings(
         Optional.ofNullable(spec.clientCertificates).orElseGet(ClientCertificatesSpec::new);
     RotationSpec rotation = Optional.ofNullable(spec.rotation).orElseGet(RotationSpec::new);
     KeySpec peerKey = key(peer.privateKey, KeySpec.ECDSA_P256);
+    Duration caDuration = duration(ca.duration, "87600h");
     return new ArraySettings(
-        duration(ca.duration, "87600h"),
+        caDuration,
         duration(ca.renewBefore, "720h"),
+        // SPIRE publishes its next CA a third of a lifetime ahead; a sixth keeps most of the
+        // next CA's life for signing and is still months ahead of a yearly window
+        ca.prepareBefore == null ? caDuration.dividedBy(6) : GoDuration.parse(ca.prepareBefore),
         key(ca.privateKey, KeySpec.ECDSA_P256),
         subject(ca.subject),
         validity(peer.duration, peer.renewBefore),

@@ -59,8 +59,11 @@ public final class CertificateTimes {
       if (ca != null && ca.notAfter != null && ca.notBefore != null) {
         Instant notAfter = Instant.parse(ca.notAfter);
         boolean brought = array.getSpec().ca != null && array.getSpec().ca.issuerRef != null;
+        // the renewal as scheduled (inside a window) when the status says it, else when it is due
+        var renewal = array.getStatus().renewal;
         rows.add(new Row(namespace, name, "", "ca", notAfter, brought ? Optional.empty()
-            : Optional.of(LeafDecision.renewalTime(Instant.parse(ca.notBefore), notAfter, settings.caRenewBefore()))));
+            : Optional.of(renewal != null && renewal.caRenewalTime != null ? Instant.parse(renewal.caRenewalTime)
+                : LeafDecision.renewalTime(Instant.parse(ca.notBefore), notAfter, settings.caRenewBefore()))));
       }
       Optional<X509Certificate> service = array.getSpec().serviceCertificate == null ? Optional.empty()
           : Optional.ofNullable(services.get(namespace + "/" + name)).flatMap(LeafSecrets::leaf);

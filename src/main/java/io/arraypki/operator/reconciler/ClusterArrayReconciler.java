@@ -47,6 +47,7 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   static final String VERIFIED = "Verified";
   static final String LEDGER_CORRUPT = "RevocationLedgerCorrupt";
   static final String MEMBERS_CURRENT = "MembersCurrent";
+  static final String RENEWAL_WINDOWS = "RenewalWindows";
   static final Duration ISSUER_RECHECK = Duration.ofSeconds(30);
 
   private final Clock clock;

@@ -35,7 +35,33 @@ record IssuingView(
     List<Revocation> revoked,
     KeystorePasswords keystores,
     String waitingReason,
-    String waitingMessage) {
+    String waitingMessage,
+    RenewalThrottle.Admission admission) {
+
+  IssuingView(String arrayName, ClusterArray array, ArraySettings settings, CertificateAuthority signing,
+      long signingGeneration, String bundlePem, long trustGeneration, List<Revocation> revoked,
+      KeystorePasswords keystores, String waitingReason, String waitingMessage) {
+    this(arrayName, array, settings, signing, signingGeneration, bundlePem, trustGeneration, revoked, keystores,
+        waitingReason, waitingMessage, RenewalThrottle.Admission.ALWAYS);
+  }
+
+  /** The same view, whose time-based renewals ask {@code admission} first (the array's bound per minute). */
+  IssuingView withAdmission(RenewalThrottle.Admission admission) {
+    return new IssuingView(arrayName, array, settings, signing, signingGeneration, bundlePem, trustGeneration, revoked,
+        keystores, waitingReason, waitingMessage, admission);
+  }
+
+  /** At most this many time-based renewals of the array start in a minute. */
+  int maxRenewalsPerMinute() {
+    var renewal = array == null ? null : array.getSpec().renewal;
+    return renewal == null || renewal.maxPerMinute == null ? RenewalPolicy.DEFAULT_MAX_PER_MINUTE
+        : renewal.maxPerMinute;
+  }
+
+  /** The renewal windows as applied (none for a node standing alone). */
+  RenewalPolicy renewal(java.time.Instant now) {
+    return array == null ? RenewalPolicy.NONE : RenewalPolicy.of(array.getSpec(), settings, now);
+  }
 
   static IssuingView ofArray(ArrayNode node, Context<ArrayNode> context) {
     return of(node.getMetadata().getNamespace(), node.getSpec().array, Lookup.cached(context));

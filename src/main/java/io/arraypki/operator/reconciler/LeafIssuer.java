@@ -59,7 +59,12 @@ final class LeafIssuer {
    *     reconcile or an earlier one (recorded on its Secret), null when it repaired none
    */
   record Result(String secretName, X509Certificate certificate, Instant renewalTime, String issuedReason,
-      String repairedDamage) {
+      String repairedDamage, String outsideWindow) {
+
+    Result(String secretName, X509Certificate certificate, Instant renewalTime, String issuedReason,
+        String repairedDamage) {
+      this(secretName, certificate, renewalTime, issuedReason, repairedDamage, null);
+    }
 
     boolean repaired() {
       return repairedDamage != null;
@@ -80,6 +85,9 @@ final class LeafIssuer {
       if (repaired()) {
         events.warning(about, "SecretRepaired", secretName + " was damaged (" + repairedDamage + "): issued " + what
             + " " + serial + " anew");
+      } else if (outsideWindow != null) {
+        events.warning(about, "RenewedOutsideWindow", "issued " + what + " " + serial + " (" + issuedReason + ")"
+            + " outside the renewal windows: " + outsideWindow);
       } else {
         events.normal(about, issuedEvent, "issued " + what + " " + serial + " (" + issuedReason + ")");
       }
@@ -130,9 +138,20 @@ final class LeafIssuer {
             || unanswered(arrayToken, current.get(), Labels.ARRAY_RENEWAL_TOKEN));
     boolean revoked = currentCert != null
         && view.revoked().stream().anyMatch(r -> r.serial().equals(currentCert.getSerialNumber()));
+    RenewalPolicy renewal = view.renewal(now);
+    double spread = spread(target);
     LeafDecision decision = revoked ? LeafDecision.revoked()
         : LeafDecision.decide(currentCert, profile, view.signing().certificate(), now,
-            !target.externalKey(), renewRequested);
+            !target.externalKey(), renewRequested, renewal.windows(), spread);
+    if (decision.issue() && LeafDecision.RENEWAL_DUE.equals(decision.reason()) && !renewal.windows().isEmpty()
+        && decision.outsideWindow() == null) {
+      // a time-based renewal inside a window counts against the array's bound per minute; refused,
+      // it asks again (one at its last safe moment never waits)
+      Optional<Instant> refusedUntil = view.admission().refusedUntil(now);
+      if (refusedUntil.isPresent()) {
+        decision = new LeafDecision(LeafDecision.Action.KEEP, "", refusedUntil.get());
+      }
+    }
     IssuedLeaf leaf;
     if (!decision.issue()) {
       leaf = IssuedLeaf.existing(current.get(), currentCert);
@@ -147,6 +166,16 @@ final class LeafIssuer {
     current.flatMap(s -> LeafSecrets.annotation(s, CsrSigner.CSR_ANNOTATION))
         .ifPresent(csr -> carried.put(CsrSigner.CSR_ANNOTATION, csr));
     return desired(view, target, profile, damage, currentCert, decision, leaf, carried, now);
+  }
+
+  /**
+   * Where in a renewal window this Secret renews: a hash of who holds it (the owner's uid and the
+   * Secret's name), so that members issued together renew apart, and a restart moves nobody.
+   */
+  static double spread(Target target) {
+    String owner = target.owner() == null || target.owner().getMetadata().getUid() == null ? ""
+        : target.owner().getMetadata().getUid();
+    return io.arraypki.operator.pki.RenewalTime.spread(owner + "/" + target.secretName());
   }
 
   /**
@@ -202,9 +231,16 @@ final class LeafIssuer {
     if (decision.issue() && leaf.keyPem() != null) {
       LeafSecrets.rememberIssued(desired, leaf.certificate());
     }
-    return new Planned(desired, current, new Result(target.secretName(), leaf.certificate(),
-        LeafDecision.renewalTime(leaf.certificate(), profile.renewBefore()),
-        decision.issue() ? damage.orElse(decision.reason()) : null, repairedDamage), target.handedOverFrom());
+    // when the certificate now held renews: the kept one's decision says it (a refused renewal
+    // asks again soon); a new one's is scheduled like any
+    Instant renewal = decision.issue()
+        ? LeafDecision.scheduled(leaf.certificate(), profile.renewBefore(), view.renewal(now).windows(), spread(target))
+            .at()
+        : decision.renewalTime() != null ? decision.renewalTime()
+        : LeafDecision.renewalTime(leaf.certificate(), profile.renewBefore());
+    return new Planned(desired, current, new Result(target.secretName(), leaf.certificate(), renewal,
+        decision.issue() ? damage.orElse(decision.reason()) : null, repairedDamage,
+        decision.issue() ? decision.outsideWindow() : null), target.handedOverFrom());
   }
 
   private static Optional<Long> requestedLifetime(Optional<Secret> current) {

@@ -35,7 +35,8 @@ record NodeObservation(
     Optional<RoleBinding> binding,
     Optional<Lease> trustLease) {
 
-  static NodeObservation read(ArrayNode node, Context<ArrayNode> context, PasswordSecretReads passwordReads) {
+  static NodeObservation read(ArrayNode node, Context<ArrayNode> context, PasswordSecretReads passwordReads,
+      RenewalThrottle renewals) {
     String namespace = node.getMetadata().getNamespace();
     String name = node.getMetadata().getName();
     Optional<Secret> peer = secret(context, namespace, Names.peerSecret(name));
@@ -53,7 +54,11 @@ record NodeObservation(
             .map(s -> EventSources.label(s, Labels.ARRAY)).filter(a -> a != null && !a.isEmpty()).findFirst())
         .filter(a -> EventSources.get(context, ClusterArray.class, EventSources.ARRAYS, namespace, a).isPresent());
     boolean issuing = array != null && !Boolean.TRUE.equals(node.getSpec().offline) && heldBy.isEmpty();
-    IssuingView view = issuing ? IssuingView.of(namespace, array, Lookup.cached(context), passwords(context, passwordReads)) : null;
+    IssuingView view = issuing ? IssuingView.of(namespace, array, Lookup.cached(context), passwords(context, passwordReads))
+        : null;
+    if (view != null && view.array() != null) {
+      view = view.withAdmission(renewals.forArray(namespace + "/" + array, view.maxRenewalsPerMinute()));
+    }
     return new NodeObservation(node, view, heldBy, owner, peer, client, ssh,
         secret(context, namespace, Names.standaloneCaSecret(name)),
         EventSources.get(context, Role.class, EventSources.ROLES, namespace, AccessRoles.name(name)),

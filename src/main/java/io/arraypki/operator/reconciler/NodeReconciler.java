@@ -47,6 +47,7 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
 
   private final Clock clock;
   private final PasswordSecretReads passwordReads = new PasswordSecretReads();
+  private final RenewalThrottle renewals = new RenewalThrottle();
 
   public NodeReconciler(Clock clock) {
     this.clock = clock;
@@ -191,7 +192,7 @@ public class NodeReconciler implements Reconciler<ArrayNode> {
   public UpdateControl<ArrayNode> reconcile(ArrayNode node, Context<ArrayNode> context) {
     Instant now = clock.instant();
     try {
-      NodeObservation observation = NodeObservation.read(node, context, passwordReads);
+      NodeObservation observation = NodeObservation.read(node, context, passwordReads, renewals);
       NodePlan plan = NodePlanner.plan(observation, now);
       return apply(plan, node, context, now);
     } catch (RuntimeException e) {

@@ -15,8 +15,10 @@ import java.util.TreeSet;
 /**
  * The CA rotation protocol of DESIGN.md section 6 as a pure function: from what the array's
  * status says and what the caches show, the next step. PublishingTrust (the new CA joins every
- * bundle, then the propagation delay), Resigning (members follow the new signing CA), Retiring
- * (after the overlap the old CAs leave the bundles and their keys are deleted), Idle.
+ * bundle, then the propagation delay), Prepared (a time-based renewal's next CA, trusted by
+ * everyone, waits for its activation time inside a renewal window), Resigning (members follow
+ * the new signing CA), Retiring (after the overlap the old CAs leave the bundles and their keys
+ * are deleted), Idle.
  */
 public final class RotationPlanner {
   static final int MAX_TRUSTED = 3;
@@ -31,6 +33,13 @@ public final class RotationPlanner {
    * {@code highestGenerationSeen} is the highest generation anything remembers (status, leaves,
    * the revocation ledger), so that a number is never given to two CAs.
    */
+  /**
+   * {@code activeCaRenewalTime} is when the signing CA's time-based renewal activates its
+   * successor (inside a renewal window when there are windows); {@code caPreparationTime} when that
+   * successor is made and published in every bundle, ahead of it (null: made at activation);
+   * {@code caRenewalOutsideWindow} says why the activation falls outside every window (no window
+   * opens before the last safe moment), null when it does not.
+   */
   public record Facts(
       long active,
       String activePrimary,
@@ -44,6 +53,8 @@ public final class RotationPlanner {
       String renewCaToken,
       String handledCaToken,
       Instant activeCaRenewalTime,
+      Instant caPreparationTime,
+      String caRenewalOutsideWindow,
       int participants,
       int trustingPending,
       int onActive,
@@ -124,12 +135,16 @@ public final class RotationPlanner {
   /** What a rotation step is, as its Event reason and metric label. */
   public enum StepKind {
     PublishingTrust,
+    /** A time-based renewal's next CA is trusted by every member and waits for its activation time. */
+    Prepared,
     Resigning,
     Retiring,
     RotationComplete,
     RotationAbandoned,
     /** Members that confirm did not within confirmationTimeout: the rotation went on without them (a Warning). */
-    ConfirmationTimedOut
+    ConfirmationTimedOut,
+    /** No renewal window opened before the last safe moment: the CA activated outside them (a Warning). */
+    RenewalOutsideWindow
   }
 
   /** A step of the rotation to announce. */
@@ -144,6 +159,7 @@ public final class RotationPlanner {
     return switch (phase.phase()) {
       case Idle -> idle(f, trigger);
       case PublishingTrust -> publishing(f, phase, trigger);
+      case Prepared -> prepared(f, phase, trigger);
       case Resigning -> resigning(f, phase, trigger);
       case Retiring -> retiring(f, phase, trigger);
     };
@@ -165,7 +181,7 @@ public final class RotationPlanner {
     trusted.sort(Long::compare);
     return new Facts(f.active(), f.activePrimary(), List.copyOf(trusted), f.phase(), f.generations(),
         f.desiredPrimary(), f.primaryOk(), f.externalCa(), f.issuerChanged(), f.renewCaToken(), f.handledCaToken(),
-        f.activeCaRenewalTime(), f.participants(), f.trustingPending(), f.onActive(), f.generationsWithLeaves(),
+        f.activeCaRenewalTime(), f.caPreparationTime(), f.caRenewalOutsideWindow(), f.participants(), f.trustingPending(), f.onActive(), f.generationsWithLeaves(),
         f.highestGenerationSeen(), f.trustPropagationDelay(), f.overlap(), f.confirmations(), f.confirmationTimeout(),
         f.now());
   }
@@ -186,10 +202,21 @@ public final class RotationPlanner {
     if (f.renewCaToken() != null && !f.renewCaToken().isEmpty() && !f.renewCaToken().equals(f.handledCaToken())) {
       return Optional.of(RotationReason.Requested);
     }
-    if (f.activeCaRenewalTime() != null && !f.now().isBefore(f.activeCaRenewalTime())) {
+    Instant renewalStarts = renewalStarts(f);
+    if (renewalStarts != null && !f.now().isBefore(renewalStarts)) {
       return Optional.of(RotationReason.Renewal);
     }
     return Optional.empty();
+  }
+
+  /** When a time-based renewal begins: its next CA's preparation, or its activation when that is sooner. */
+  private static Instant renewalStarts(Facts f) {
+    Instant activation = f.activeCaRenewalTime();
+    Instant preparation = f.caPreparationTime();
+    if (preparation == null || activation == null) {
+      return activation;
+    }
+    return preparation.isBefore(activation) ? preparation : activation;
   }
 
   private static Plan idle(Facts f, Optional<RotationReason> trigger) {
@@ -256,8 +283,80 @@ public final class RotationPlanner {
     if (!gate.open()) {
       return keep(f, waiting, Optional.of(gate.endsAt()), gate.waiting());
     }
-    Plan activated = activate(f, waiting, pending, pendingPrimary);
-    return gate.timedOut() ? withEventFirst(activated, timedOut(gate, "trust CA generation " + pending, f)) : activated;
+    Plan next = preparedAhead(f, waiting) ? prepare(f, waiting, pending) : activate(f, waiting, pending, pendingPrimary);
+    if (next.phase().phase() == RotationPhase.Resigning && waiting.reason() == RotationReason.Renewal
+        && f.caRenewalOutsideWindow() != null) {
+      next = withEventFirst(next, new Step(StepKind.RenewalOutsideWindow, "CA generation " + pending
+          + " activated outside every renewal window: " + f.caRenewalOutsideWindow()));
+    }
+    return gate.timedOut() ? withEventFirst(next, timedOut(gate, "trust CA generation " + pending, f)) : next;
+  }
+
+  /** A time-based renewal whose next CA is trusted everywhere before its activation time: it waits, prepared. */
+  private static boolean preparedAhead(Facts f, Phase phase) {
+    return phase.reason() == RotationReason.Renewal && f.activeCaRenewalTime() != null
+        && f.now().isBefore(f.activeCaRenewalTime());
+  }
+
+  private static Plan prepare(Facts f, Phase phase, long pending) {
+    Phase prepared = new Phase(RotationPhase.Prepared, phase.reason(), pending, phase.startedAt(),
+        f.activeCaRenewalTime(), phase.token());
+    return new Plan(Optional.empty(), Set.of(), f.active(), f.activePrimary(), f.trusted(), prepared,
+        f.handledCaToken(), Optional.of(f.activeCaRenewalTime()), List.of(new Step(StepKind.Prepared,
+            "CA generation " + pending + " is in every trust bundle; it starts signing at " + f.activeCaRenewalTime()
+            + (f.caRenewalOutsideWindow() == null ? "" : " (" + f.caRenewalOutsideWindow() + ")"))), List.of());
+  }
+
+  /**
+   * A prepared CA: every member trusts it already. It activates at the renewal time (no trust
+   * wait then), at once for a renew-ca request, and is dropped for a new primary (whose own CA
+   * is made and published, as for any primary change) or a brought CA.
+   */
+  private static Plan prepared(Facts f, Phase phase, Optional<RotationReason> trigger) {
+    long pending = phase.toGeneration();
+    String pendingPrimary = f.generations().get(pending);
+    List<Long> trusted = new ArrayList<>(f.trusted());
+    Set<Long> delete = new TreeSet<>();
+    if (pendingPrimary == null) {
+      trusted.remove(pending);
+      return trigger.map(r -> start(f, r, trusted, delete, Optional.empty(), "prepared CA generation lost; "))
+          .orElseGet(() -> idlePlan(f, trusted, delete));
+    }
+    if (f.externalCa() || !Objects.equals(pendingPrimary, f.desiredPrimary())) {
+      trusted.remove(pending);
+      delete.add(pending);
+      if (trigger.isEmpty()) {
+        return withEvent(idlePlan(f, trusted, delete), new Step(StepKind.RotationAbandoned,
+            "prepared CA generation " + pending + " dropped"));
+      }
+      return start(f, trigger.get(), trusted, delete, Optional.empty(),
+          "prepared CA generation " + pending + " dropped for the new primary; ");
+    }
+    if (f.trustingPending() < f.participants()) {
+      // a member joined: it must hold (and load) the prepared CA before anyone presents a leaf of it
+      return keep(f, new Phase(RotationPhase.PublishingTrust, phase.reason(), pending, phase.startedAt(), null,
+          phase.token()), Optional.empty());
+    }
+    boolean requested = f.renewCaToken() != null && !f.renewCaToken().isEmpty()
+        && !f.renewCaToken().equals(f.handledCaToken());
+    if (requested) {
+      // renew-ca is what one reaches for on a suspected key compromise: a key made months ago
+      // beside the active one is no answer; a fresh CA is made and published
+      trusted.remove(pending);
+      delete.add(pending);
+      return start(f, RotationReason.Requested, trusted, delete, Optional.empty(),
+          "prepared CA generation " + pending + " dropped for the renew-ca request; ");
+    }
+    if (f.now().isBefore(f.activeCaRenewalTime())) {
+      // the activation time moves when a window passed unused (the operator was down): say the new one
+      Phase waiting = new Phase(RotationPhase.Prepared, phase.reason(), pending, phase.startedAt(),
+          f.activeCaRenewalTime(), phase.token(), phase.waitingSince());
+      return keep(f, waiting, Optional.of(f.activeCaRenewalTime()));
+    }
+    Plan activated = activate(f, phase, pending, pendingPrimary);
+    return f.caRenewalOutsideWindow() == null ? activated : withEventFirst(activated,
+        new Step(StepKind.RenewalOutsideWindow, "CA generation " + pending + " activated outside every renewal window: "
+            + f.caRenewalOutsideWindow()));
   }
 
   /**
@@ -292,7 +391,7 @@ public final class RotationPlanner {
   }
 
   private static Plan resigning(Facts f, Phase phase, Optional<RotationReason> trigger) {
-    if (trigger.isPresent()) {
+    if (interrupts(f, trigger)) {
       Plan started = start(f, trigger.get(), f.trusted(), new TreeSet<>(), Optional.empty(), "");
       if (started.create().isPresent()) {
         return started;
@@ -314,6 +413,22 @@ public final class RotationPlanner {
   }
 
   /**
+   * Whether a new rotation supersedes the one re-signing or retiring: a new primary, a request, a
+   * changed issuer do; a time-based renewal whose preparation time has come (a CA that has just
+   * begun signing, with a short life) waits until this rotation is over, rather than pile a
+   * third CA on members still moving, unless its activation time has come too.
+   */
+  private static boolean interrupts(Facts f, Optional<RotationReason> trigger) {
+    if (trigger.isEmpty()) {
+      return false;
+    }
+    // a renewal whose activation time has come (the CA nears its end) does not wait: as before
+    // prepared CAs, it supersedes the rotation in progress
+    return trigger.get() != RotationReason.Renewal
+        || (f.activeCaRenewalTime() != null && !f.now().isBefore(f.activeCaRenewalTime()));
+  }
+
+  /**
    * Retiring waits for every confirming member to serve its certificate of the new CA (up to the
    * confirmation timeout), and, when a member never confirms, for the whole overlap; never
    * longer than the overlap.
@@ -325,7 +440,7 @@ public final class RotationPlanner {
   }
 
   private static Plan retiring(Facts f, Phase phase, Optional<RotationReason> trigger) {
-    if (trigger.isPresent()) {
+    if (interrupts(f, trigger)) {
       Plan started = start(f, trigger.get(), f.trusted(), new TreeSet<>(), Optional.empty(), "");
       if (started.create().isPresent()) {
         return started;
@@ -413,7 +528,15 @@ public final class RotationPlanner {
         p.handledCaToken(), p.wakeAt(), List.of(event));
   }
 
+  /**
+   * When a time-based renewal is to begin; none when it cannot (a brought CA, a primary that
+   * cannot sign) or its time has passed without one starting: a past wake time would reconcile
+   * the array every second.
+   */
   private static Optional<Instant> renewalWake(Facts f) {
-    return Optional.ofNullable(f.activeCaRenewalTime());
+    if (f.externalCa() || !f.primaryOk()) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(renewalStarts(f)).filter(t -> t.isAfter(f.now()));
   }
 }

@@ -220,9 +220,9 @@ class PeerCertificatesTest {
   void kubectlGetShowsThePrinterColumnsInOrder() {
     String out = LocalControlPlane.kubectl(null, "get", "clusterarrays,anodes", "-n", operator.getNamespace())
         .orFail("kubectl get").output();
-    assertThat(out).containsPattern("NAME\\s+PRIMARY\\s+MEMBERS\\s+READY\\s+CA\\s+CA EXPIRES\\s+PHASE\\s+AGE");
+    assertThat(out).containsPattern("NAME\\s+PRIMARY\\s+MEMBERS\\s+READY\\s+CA\\s+CA EXPIRES\\s+PHASE\\s+NEXT WINDOW\\s+AGE");
     assertThat(out).containsPattern("clusterarray.arraypki.io/sgd\\s+node-a\\s+3\\s+3\\s+[0-9A-F:]{11}\\s+\\S+\\s+Idle");
-    assertThat(out).containsPattern("NAME\\s+ARRAY\\s+ROLE\\s+READY\\s+CA\\s+TRUST\\s+LOADED CAS\\s+EXPIRES\\s+AGE");
+    assertThat(out).containsPattern("NAME\\s+ARRAY\\s+ROLE\\s+READY\\s+CA\\s+TRUST\\s+LOADED CAS\\s+EXPIRES\\s+RENEWS\\s+AGE");
     assertThat(out).containsPattern("node.arraypki.io/node-a\\s+sgd\\s+Primary\\s+True");
     String category = LocalControlPlane.kubectl(null, "get", "arraypki", "-n", operator.getNamespace()).output();
     assertThat(category).contains("clusterarray.arraypki.io/sgd").contains("node.arraypki.io/node-c");

@@ -135,7 +135,31 @@ class SchemaValidationTest {
             "spec.csrSigning: Unsupported value"),
         Arguments.of("service account not a name", node("  peerDNSName: a.example.com\n  serviceAccountName: Node_B"),
             "spec.serviceAccountName"),
-        Arguments.of("offline not a boolean", node("  peerDNSName: a.example.com\n  offline: maybe"), "spec.offline"));
+        Arguments.of("offline not a boolean", node("  peerDNSName: a.example.com\n  offline: maybe"), "spec.offline"),
+        Arguments.of("cron minute 75", array("  primary: a\n  renewal: {windows: [{cron: \"75 3 * * *\", windowDuration: 1h}]}"),
+            "spec.renewal.windows[0].cron"),
+        Arguments.of("cron hour 24", array("  primary: a\n  renewal: {windows: [{cron: \"0 24 * * *\", windowDuration: 1h}]}"),
+            "spec.renewal.windows[0].cron"),
+        Arguments.of("cron of four fields", array("  primary: a\n  renewal: {windows: [{cron: \"0 3 * *\", windowDuration: 1h}]}"),
+            "spec.renewal.windows[0].cron"),
+        Arguments.of("cron nickname", array("  primary: a\n  renewal: {windows: [{cron: \"@weekly\", windowDuration: 1h}]}"),
+            "spec.renewal.windows[0].cron"),
+        Arguments.of("cron with seconds", array("  primary: a\n  renewal: {windows: [{cron: \"0 0 3 * * *\", windowDuration: 1h}]}"),
+            "spec.renewal.windows[0].cron"),
+        Arguments.of("window without cron", array("  primary: a\n  renewal: {windows: [{windowDuration: 1h}]}"),
+            "spec.renewal.windows[0].cron: Required value"),
+        Arguments.of("window without duration", array("  primary: a\n  renewal: {windows: [{cron: \"0 3 * * 2\"}]}"),
+            "spec.renewal.windows[0].windowDuration: Required value"),
+        Arguments.of("window of 30s", array("  primary: a\n  renewal: {windows: [{cron: \"0 3 * * 2\", windowDuration: 30s}]}"),
+            "must be a duration between 1m and 744h"),
+        Arguments.of("window duration in days", array("  primary: a\n  renewal: {windows: [{cron: \"0 3 * * 2\", windowDuration: 2d}]}"),
+            "spec.renewal.windows[0].windowDuration"),
+        Arguments.of("time zone with a space", array("  primary: a\n  renewal: {windows: [{cron: \"0 3 * * 2\", timezone: \"Europe/New York\", windowDuration: 1h}]}"),
+            "spec.renewal.windows[0].timezone"),
+        Arguments.of("no renewals per minute", array("  primary: a\n  renewal: {maxPerMinute: 0}"),
+            "spec.renewal.maxPerMinute"),
+        Arguments.of("prepareBefore past the CA's life", array("  primary: a\n  ca: {duration: 24h, renewBefore: 12h, prepareBefore: 12h}"),
+            "prepareBefore plus renewBefore must be shorter than duration"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -165,6 +189,11 @@ class SchemaValidationTest {
         Arguments.of("longest durations", array("  primary: a\n  ca: {duration: 876000h, renewBefore: 8760h}\n"
             + "  rotation: {trustPropagationDelay: 24h, overlap: 8760h}")),
         Arguments.of("zero delays", array("  primary: a\n  rotation: {trustPropagationDelay: 0s, overlap: \"0\"}")),
+        Arguments.of("renewal windows with lists, ranges, steps, names and zones",
+            array("  primary: a\n  ca: {duration: 87600h, prepareBefore: 8760h}\n  renewal: {maxPerMinute: 10, windows: ["
+                + "{cron: \"0 3 * * TUE\", timezone: Europe/Berlin, windowDuration: 3h},"
+                + " {cron: \"*/15 1-4 1,15 jan-jun mon-fri\", timezone: America/Argentina/Buenos_Aires, windowDuration: 45m},"
+                + " {cron: \"30 2 29 2 *\", windowDuration: 1m}]}")),
         Arguments.of("mixed-case pin with colons", node("  peerDNSName: a.example.com\n  trustedCAFingerprint: sha256:"
             + "Ab:".repeat(31) + "aB")));
   }

@@ -219,8 +219,10 @@ class ArrayPlannerTest {
   }
 
   @Test
-  void aWakeTimeAlreadyPastIsNowNotFarOff() {
-    // a brought CA already inside its renewBefore window: its renewal time is past
+  void aBroughtCaInsideItsRenewBeforeWakesTheArrayForItsIssuerRecheckNotEverySecond() {
+    // a brought CA already inside its renewBefore window: its renewal time is past, but the
+    // operator never renews a brought CA by time, so that time wakes nothing (it once woke the
+    // array every second)
     CertificateAuthority brought = ca(1, NOW.minus(Duration.ofDays(3650)), NOW.plus(Duration.ofDays(1)));
     ExternalIssuer.Check issuer = new ExternalIssuer.Check(brought, "hash-1", null, null);
     ClusterArray array = array("a", "issuer");
@@ -232,8 +234,8 @@ class ArrayPlannerTest {
 
     ArrayPlan plan = ArrayPlanner.plan(seen, ArrayPlanner.rotation(seen, NOW), NOW);
 
-    assertThat(plan.wakeAt()).contains(NOW);
-    assertThat(WakeUp.after(NOW, plan.wakeAt().orElseThrow())).isEqualTo(WakeUp.SOON);
+    assertThat(plan.wakeAt()).contains(NOW.plus(ArrayPlanner.ISSUER_RECHECK));
+    assertThat(WakeUp.after(NOW, plan.wakeAt().orElseThrow())).isNotEqualTo(WakeUp.SOON);
   }
 
   /** What the caches hold after a plan was applied (its writes as the new current objects). */

@@ -18,6 +18,8 @@ final class FactsBuilder {
   private String renewCaToken;
   private String handledCaToken;
   private Instant caRenewalTime = Instant.parse("2026-11-22T12:00:00Z").plus(Duration.ofDays(300));
+  private Instant caPreparationTime;
+  private String caRenewalOutsideWindow;
   private int participants = 5;
   private int trustingPending;
   private int onActive = 5;
@@ -71,6 +73,21 @@ final class FactsBuilder {
     return this;
   }
 
+  FactsBuilder caPreparationTime(Instant v) {
+    caPreparationTime = v;
+    return this;
+  }
+
+  FactsBuilder caRenewalOutsideWindow(String v) {
+    caRenewalOutsideWindow = v;
+    return this;
+  }
+
+  FactsBuilder participants(int v) {
+    participants = v;
+    return this;
+  }
+
   FactsBuilder trustingPending(int v) {
     trustingPending = v;
     return this;
@@ -112,7 +129,7 @@ final class FactsBuilder {
 
   RotationPlanner.Facts build() {
     return new RotationPlanner.Facts(active, activePrimary, trusted, phase, generations, desiredPrimary, primaryOk, false, false,
-        renewCaToken, handledCaToken, caRenewalTime, participants, trustingPending, onActive, withLeaves, highestSeen,
+        renewCaToken, handledCaToken, caRenewalTime, caPreparationTime, caRenewalOutsideWindow, participants, trustingPending, onActive, withLeaves, highestSeen,
         Duration.ofSeconds(30), overlap, confirmations, Duration.ofMinutes(3), now);
   }
 }
