@@ -63,6 +63,11 @@ public final class LocalControlPlane {
     return Commands.run(command, stdin, Map.of(), 120);
   }
 
+  /** The pinned kubectl itself (for a plugin: kubectl takes no global flag before a plugin's name). */
+  public static Path kubectlBinary() {
+    return otherCluster() ? Path.of("kubectl") : binDir().resolve("kubectl");
+  }
+
   private static Path binDir() {
     Path script = Commands.projectDir().resolve("e2e/local-cluster.sh");
     String env = Commands.run("bash", script.toString(), "env").orFail("env").output();

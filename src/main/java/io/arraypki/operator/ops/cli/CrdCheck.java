@@ -64,7 +64,7 @@ public final class CrdCheck {
       if (!json(version.getSchema()).equals(json(actual.getSchema()))) {
         differences.add("the schema of " + version.getName() + " differs");
       }
-      if (!json(version.getAdditionalPrinterColumns()).equals(json(actual.getAdditionalPrinterColumns()))) {
+      if (!columns(version).equals(columns(actual))) {
         differences.add("the printer columns of " + version.getName() + " differ");
       }
       if (!json(version.getSubresources()).equals(json(actual.getSubresources()))) {
@@ -72,6 +72,19 @@ public final class CrdCheck {
       }
     }
     return new Result(name, differences.isEmpty() ? Verdict.CURRENT : Verdict.DIFFERS, List.copyOf(differences));
+  }
+
+  /** The printer columns as the API server stores them: it drops a priority of 0 (omitempty). */
+  private static com.fasterxml.jackson.databind.JsonNode columns(CustomResourceDefinitionVersion version) {
+    var columns = version.getAdditionalPrinterColumns() == null ? List.<Object>of()
+        : version.getAdditionalPrinterColumns().stream().map(column -> {
+          var copy = SERIALIZATION.clone(column);
+          if (copy.getPriority() != null && copy.getPriority() == 0) {
+            copy.setPriority(null);
+          }
+          return (Object) copy;
+        }).toList();
+    return json(columns);
   }
 
   private static com.fasterxml.jackson.databind.JsonNode json(Object value) {
