@@ -34,7 +34,7 @@ e2e/images.sh import operator member
 
 echo "demo: helm install the operator (a pod on the local node, watching arraypki-demo)"
 image=$(e2e/images.sh ref operator)
-helm upgrade --install "$RELEASE" charts/arraypki-operator -n "$OPERATOR_NS" --create-namespace --skip-crds \
+helm upgrade --install "$RELEASE" charts/arraypki-operator -n "$OPERATOR_NS" --create-namespace --set crds.enabled=false \
   --set image.repository="${image%:*}" --set image.tag="${image##*:}" --set image.pullPolicy=Never \
   --set operator.watchNamespaces=arraypki-demo --set operator.logFormat=text --wait --timeout 5m >/dev/null
 

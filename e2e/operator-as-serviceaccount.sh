@@ -33,7 +33,7 @@ case "${1:-}" in
     rm -rf "$STATE/tmp" && mkdir -p "$STATE/tmp" # the secrets-hygiene audit reads what it leaves here
     helm uninstall "$RELEASE" --namespace "$NS" --ignore-not-found --wait >/dev/null
     kubectl wait --for=delete "namespace/$NS" --timeout=180s >/dev/null 2>&1 || true
-    helm install "$RELEASE" charts/arraypki-operator --namespace "$NS" --create-namespace --skip-crds \
+    helm install "$RELEASE" charts/arraypki-operator --namespace "$NS" --create-namespace --set crds.enabled=false \
       --set replicas=0 >/dev/null
     token=$(kubectl create token "$RELEASE" --namespace "$NS" --duration 3h)
     server=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.server}')

@@ -35,7 +35,7 @@ install() { # tag
   e2e/images.sh build operator member plain-member --tag "$1" >&2
   e2e/images.sh import operator member plain-member --tag "$1" >&2
   # shellcheck disable=SC2046
-  helm upgrade --install "$RELEASE" charts/arraypki-operator --namespace "$NS" --create-namespace --skip-crds \
+  helm upgrade --install "$RELEASE" charts/arraypki-operator --namespace "$NS" --create-namespace --set crds.enabled=false \
     -f "$VALUES" --set replicas="${REPLICAS:-2}" $(image_args "$1") --wait --timeout 5m >/dev/null
   kubectl rollout status "deployment/$RELEASE" --namespace "$NS" --timeout 5m >/dev/null
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.Commands;
+import io.arraypki.operator.support.Helm;
 import io.arraypki.operator.support.LocalControlPlane;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -23,6 +24,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import io.arraypki.operator.ops.cli.CrdCheck;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -44,22 +47,66 @@ class InstallTest {
   @BeforeAll
   static void controlPlaneIsUp() {
     LocalControlPlane.kubeconfig();
-    helm = helmBinary();
+    helm = Helm.binary();
   }
 
   @Test
   void chartCrdsAreByteIdenticalToTheGeneratedCrds() throws IOException {
     List<String> generated = yamlFiles(PROJECT.resolve("crds"));
-    List<String> inChart = yamlFiles(CHART.resolve("crds"));
+    List<String> inChart = yamlFiles(CHART.resolve("files/crds"));
 
     assertThat(generated).containsExactlyInAnyOrder(
         "clusterarrays.arraypki.io.yaml", "nodes.arraypki.io.yaml", "candidatemaps.arraypki.io.yaml");
-    assertThat(inChart).as("charts/arraypki-operator/crds").containsExactlyInAnyOrderElementsOf(generated);
+    assertThat(inChart).as("charts/arraypki-operator/files/crds").containsExactlyInAnyOrderElementsOf(generated);
     for (String name : generated) {
-      assertThat(Files.mismatch(PROJECT.resolve("crds").resolve(name), CHART.resolve("crds").resolve(name)))
-          .as("charts/arraypki-operator/crds/%s differs from crds/%s (copy it again)", name, name)
+      assertThat(Files.mismatch(PROJECT.resolve("crds").resolve(name), CHART.resolve("files/crds").resolve(name)))
+          .as("charts/arraypki-operator/files/crds/%s differs from crds/%s (./mvnw -Pupdate-crds process-test-classes)",
+              name, name)
           .isEqualTo(-1L);
     }
+  }
+
+  @Test
+  void theChartRendersTheGeneratedCrdsAsTemplatesKeptOnUninstallAndNoneWhenDisabled() {
+    List<HasMetadata> rendered = parse(helm("template", "r", CHART_ARG, "--namespace", "x").orFail("helm template").output());
+    List<CustomResourceDefinition> crds = rendered.stream().filter(CustomResourceDefinition.class::isInstance)
+        .map(CustomResourceDefinition.class::cast).toList();
+
+    assertThat(crds).extracting(c -> c.getMetadata().getName()).containsExactlyInAnyOrderElementsOf(CrdCheck.NAMES);
+    for (CustomResourceDefinition crd : crds) {
+      assertThat(CrdCheck.compare(CrdCheck.bundled(crd.getMetadata().getName()), crd).differences())
+          .as(crd.getMetadata().getName()).isEmpty();
+      assertThat(crd.getMetadata().getAnnotations()).containsEntry("helm.sh/resource-policy", "keep");
+      assertThat(crd.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "Helm");
+    }
+    assertThat(parse(helm("template", "r", CHART_ARG, "--set", "crds.keep=false").orFail("helm template").output()))
+        .filteredOn(CustomResourceDefinition.class::isInstance).hasSize(3)
+        .allSatisfy(c -> assertThat(c.getMetadata().getAnnotations()).isNullOrEmpty());
+    assertThat(parse(helm("template", "r", CHART_ARG, "--set", "crds.enabled=false").orFail("helm template").output()))
+        .noneMatch(CustomResourceDefinition.class::isInstance);
+  }
+
+  @Test
+  void aWrongValueFailsHelmInstallWithAMessageNamingItAndNothingIsInstalled() {
+    String kubeconfig = LocalControlPlane.kubeconfig().toString();
+    Commands.Result wrongType = helm("install", "wrong", CHART_ARG, "--namespace", "arraypki-never-created",
+        "--kubeconfig", kubeconfig, "--set", "replicas=two");
+    Commands.Result misspelt = helm("install", "wrong", CHART_ARG, "--namespace", "arraypki-never-created",
+        "--kubeconfig", kubeconfig, "--set", "crd.enabled=false");
+    Commands.Result badEnum = helm("template", "wrong", CHART_ARG, "--set", "operator.logFormat=xml");
+    Commands.Result badQuantity = helm("template", "wrong", CHART_ARG, "--set", "resources.limits.memory=512MB");
+    Commands.Result badNamespaces = helm("template", "wrong", CHART_ARG, "--set-string",
+        "operator.watchNamespaces=pki\\, staging");
+
+    assertThat(wrongType.exitCode()).isNotZero();
+    assertThat(wrongType.output()).contains("at '/replicas': got string, want integer");
+    assertThat(misspelt.exitCode()).isNotZero();
+    assertThat(misspelt.output()).contains("additional properties 'crd' not allowed");
+    assertThat(badEnum.output()).contains("at '/operator/logFormat': value must be one of 'json', 'text'");
+    assertThat(badQuantity.output()).contains("at '/resources/limits/memory': '512MB' does not match pattern");
+    assertThat(badNamespaces.output()).contains("at '/operator/watchNamespaces'");
+    assertThat(LocalControlPlane.kubectl(null, "get", "namespace", "arraypki-never-created", "--ignore-not-found",
+        "-o", "name").orFail("get namespace").output()).isBlank();
   }
 
   @Test
@@ -150,7 +197,7 @@ class InstallTest {
     try {
       // replicas 0: the chart's default image lives in a registry this machine cannot reach; the
       // operator running as a pod of the chart is OperatorPodTest's (with the locally built image)
-      helm("install", release, CHART_ARG, "--namespace", ns, "--skip-crds", "--kubeconfig", kubeconfig,
+      helm("install", release, CHART_ARG, "--namespace", ns, "--set", "crds.enabled=false", "--kubeconfig", kubeconfig,
           "--set", "replicas=0").orFail("helm install " + release);
 
       for (String object : List.of("deployment/" + fullname, "serviceaccount/" + fullname, "service/" + fullname,
@@ -165,7 +212,7 @@ class InstallTest {
       assertThat(LocalControlPlane.kubectl(null, "get", "deployment", fullname, "-n", ns, "-o",
           "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.serviceAccountName}")
           .orFail("get deployment").output())
-          .isEqualTo("ghcr.io/arraypki/arraypki-operator:0.1.0 " + fullname);
+          .isEqualTo("ghcr.io/arraypki/arraypki-operator:0.2.0 " + fullname);
       assertThat(LocalControlPlane.kubectl(null, "get", "clusterrolebinding", fullname, "-o",
           "jsonpath={.subjects[0].namespace}/{.subjects[0].name}").orFail("get clusterrolebinding").output())
           .isEqualTo(ns + "/" + fullname);
@@ -255,23 +302,6 @@ class InstallTest {
     command.add(helm.toString());
     command.addAll(List.of(args));
     return Commands.run(command, null, Map.of(), 180);
-  }
-
-  /** The pinned helm: the first directory of the PATH printed by {@code e2e/local-cluster.sh env} holding one. */
-  private static Path helmBinary() {
-    String env = Commands.run("bash", PROJECT.resolve("e2e/local-cluster.sh").toString(), "env")
-        .orFail("e2e/local-cluster.sh env").output();
-    for (String line : env.split("\n")) {
-      if (line.startsWith("export PATH=")) {
-        for (String dir : line.substring("export PATH=".length()).split(":")) {
-          Path candidate = Path.of(dir).resolve("helm");
-          if (!dir.startsWith("$") && Files.isExecutable(candidate)) {
-            return candidate;
-          }
-        }
-      }
-    }
-    throw new AssertionError("e2e/local-cluster.sh env printed no PATH with helm:\n" + env);
   }
 
   private static List<String> yamlFiles(Path dir) throws IOException {
