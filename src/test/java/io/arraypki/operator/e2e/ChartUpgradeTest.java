@@ -30,7 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
  * package a user would have (e2e/fixtures/arraypki-operator-0.1.0.tgz, the chart as it was before
  * the renewal windows: its CRDs know no spec.renewal). The CRDs are the cluster's, shared by the
  * whole suite: this test runs in the in-process phase, where test classes run one at a time, and
- * puts the suite's CRDs back (as e2e/local-cluster.sh applies them) whatever happens.
+ * puts the suite's CRDs back (as e2e/local-cluster.sh applies them) whatever happens. With 0.1.0's
+ * CRDs this operator cannot write an array's status at all (server-side apply refuses
+ * status.renewal, "field not declared in schema"), which is why the CRDs must follow the chart: the
+ * array is made first, and needs no write while the old CRDs are in place.
  */
 @Tag(OperatorUnderTest.INSTALLS_OPERATOR)
 class ChartUpgradeTest {
@@ -73,15 +76,21 @@ class ChartUpgradeTest {
     String releaseNs = release + "-ns";
     Path previous = Commands.projectDir().resolve("e2e/fixtures/arraypki-operator-0.1.0.tgz");
     try {
-      // the cluster as 0.1.0 left it: its CRDs, then its release (replicas 0: the operator of this
-      // test runs in the test JVM; the chart's image is not in this machine's reach)
+      // an array, issued by this operator
+      LocalControlPlane.kubectl(ARRAY, "apply", "-n", ns, "-f", "-").orFail("kubectl apply");
+      Arrays.awaitArrayReady(client, ns, "sgd", 2);
+      Map<String, String> secretsBefore = secretVersions(client, ns);
+
+      // the cluster as a release of 0.1.0 leaves it, whatever chart was upgraded since: 0.1.0's
+      // CRDs (Helm installs a crds/ folder once and never again) and its release (replicas 0: the
+      // operator of this test runs in the test JVM; the chart's image is out of this machine's reach)
       Commands.run("tar", "-xzf", previous.toString(), "-C", dir.toString()).orFail("tar");
       applyCrds(dir.resolve("arraypki-operator/crds"));
       Helm.run("install", release, previous.toString(), "--namespace", releaseNs, "--create-namespace",
           "--set", "replicas=0").orFail("helm install 0.1.0");
-      LocalControlPlane.kubectl(ARRAY, "apply", "-n", ns, "-f", "-").orFail("kubectl apply");
-      Arrays.awaitArrayReady(client, ns, "sgd", 2);
-      Map<String, String> secretsBefore = secretVersions(client, ns);
+      var stale = CrdCheck.compare(CrdCheck.bundled("clusterarrays.arraypki.io"),
+          client.apiextensions().v1().customResourceDefinitions().withName("clusterarrays.arraypki.io").get());
+      assertThat(stale.differences()).contains("the schema of v1alpha1 differs");
       var refused = LocalControlPlane.kubectl(WITH_A_WINDOW, "apply", "-n", ns, "-f", "-");
       assertThat(refused.exitCode()).as("0.1.0's CRDs know no renewal windows").isNotZero();
       assertThat(refused.output()).contains("unknown field \"spec.renewal\"");
