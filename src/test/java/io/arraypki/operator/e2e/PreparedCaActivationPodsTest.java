@@ -25,6 +25,9 @@ import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -34,6 +37,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -106,24 +112,43 @@ class PreparedCaActivationPodsTest {
 
       // activation: Prepared goes straight to Resigning (no PublishingTrust, no trust wait), and
       // the rotation ends once every member serves its certificate of generation 2 (generation 1
-      // no longer trusted).
-      List<RotationPhase> seen = new ArrayList<>();
-      Instant[] signing = new Instant[1];
-      Waits.upTo(Duration.ofMinutes(8)).pollInterval(Duration.ofMillis(500)).until(() -> {
-        ClusterArrayStatus s = scenario.status("prep");
-        if (s.trustedCAs.stream().noneMatch(t -> t.generation == 1L)) {
-          return true; // generation 1 retired: what follows is the next rotation's
-        }
-        if (seen.isEmpty() || seen.get(seen.size() - 1) != s.rotation.phase) {
-          seen.add(s.rotation.phase);
-        }
-        if (signing[0] == null && s.ca.generation == 2L) {
-          signing[0] = Instant.now();
-        }
-        return false;
-      });
+      // no longer trusted). Resigning lasts only as long as the operator's own writes (well under a
+      // second), so the phases are taken from a watch, which sees every status write, not by polling.
+      List<RotationPhase> seen = new CopyOnWriteArrayList<>();
+      AtomicReference<Instant> signing = new AtomicReference<>();
+      AtomicBoolean generationOneRetired = new AtomicBoolean();
+      Watch watch = scenario.client().resources(ClusterArray.class).inNamespace(scenario.ns()).withName("prep")
+          .watch(new Watcher<ClusterArray>() {
+            @Override
+            public void eventReceived(Action action, ClusterArray a) {
+              ClusterArrayStatus s = a.getStatus();
+              if (s == null || s.rotation == null || generationOneRetired.get()) {
+                return;
+              }
+              if (s.trustedCAs.stream().noneMatch(t -> t.generation == 1L)) {
+                generationOneRetired.set(true); // what follows is the next rotation's
+                return;
+              }
+              if (seen.isEmpty() || seen.get(seen.size() - 1) != s.rotation.phase) {
+                seen.add(s.rotation.phase);
+              }
+              if (s.ca.generation == 2L) {
+                signing.compareAndSet(null, Instant.now());
+              }
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {}
+          });
+      try {
+        Waits.upTo(Duration.ofMinutes(8)).pollInterval(Duration.ofMillis(500)).until(generationOneRetired::get);
+      } finally {
+        watch.close();
+      }
+      Instant signingAt = signing.get();
+      assertThat(signingAt).as("generation 2 seen signing").isNotNull();
       assertThat(scenario.status("prep").ca.generation).isGreaterThanOrEqualTo(2L);
-      Duration late = Duration.between(activation, signing[0]);
+      Duration late = Duration.between(activation, signingAt);
       MemberPods.Totals during = members.totals().minus(start);
       record(String.format("prepared CA: 3 members confirming, CA of 20m renewing 12m before its end, prepared 3m"
           + " ahead, windows every even minute: phases after Prepared %s, signing %d s after its activation time"
