@@ -71,6 +71,11 @@ case "${1:-}" in
     kubectl wait --for=delete "namespace/$NS" --timeout=180s >/dev/null 2>&1 || true
     rm -rf "$STATE/tmp" && mkdir -p "$STATE/tmp"
     date -u +%Y-%m-%dT%H:%M:%SZ > "$STATE/started-at" # the audit of this run starts here
+    # cert-manager's CRDs before the operator starts (it looks for them once, at start): the
+    # deployed suite drives CertificateRequests as cert-manager's controller would
+    for crd in $(e2e/tools.sh cert-manager-crds); do kubectl apply --server-side -f "$crd" >/dev/null; done
+    kubectl wait --for=condition=Established --timeout=60s crd/certificaterequests.cert-manager.io \
+      crd/certificates.cert-manager.io >/dev/null
     install dev
     log "operator running as $(kubectl get pods -n "$NS" -l app.kubernetes.io/name=arraypki-operator --no-headers | wc -l) pod(s) of release $RELEASE in $NS"
     ;;
@@ -90,6 +95,9 @@ case "${1:-}" in
       --timeout 90s >/dev/null 2>&1 || true
     helm uninstall "$RELEASE" --namespace "$NS" --ignore-not-found --wait >/dev/null || true
     kubectl delete namespace "$NS" --ignore-not-found --wait=false >/dev/null || true
+    # cert-manager's CRDs go with the release: the in-process phase of the next run starts without
+    # them (CertManagerIssuerOffTest), as on a cluster without cert-manager
+    for crd in $(e2e/tools.sh cert-manager-crds); do kubectl delete --ignore-not-found --wait=false -f "$crd" >/dev/null || true; done
     # the forbidden requests the operator met, for the record (there should be none; writes into
     # a test's namespace while it is being deleted are refused as 403 NamespaceTerminating too)
     grep -v NamespaceTerminating "$STATE/operator.log" | grep -c " 403 \|Forbidden\|forbidden" \

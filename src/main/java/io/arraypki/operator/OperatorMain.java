@@ -1,6 +1,7 @@
 package io.arraypki.operator;
 
 import io.arraypki.operator.ops.CertificateGauges;
+import io.arraypki.operator.reconciler.CertificateRequestSigner;
 import io.arraypki.operator.ops.HealthServer;
 import io.arraypki.operator.reconciler.CertificateTimes;
 import io.arraypki.operator.ops.OperatorSettings;
@@ -55,6 +56,8 @@ public final class OperatorMain {
     metrics.getPrometheusRegistry().register(new CertificateGauges(CertificateTimes.fromCaches(operator)));
     metrics.getPrometheusRegistry().register(
         new io.arraypki.operator.ops.MemberTrustGauges(CertificateTimes.membersBehindFromCaches(operator)));
+    metrics.getPrometheusRegistry().register(
+        new io.arraypki.operator.ops.ArrayGauges(CertificateTimes.arraysFromCaches(operator)));
     HealthServer health = HealthServer.start(settings.httpPort(), operator, metrics);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(operator, health)));
     LOG.info("crypto warmed up in {} ms", io.arraypki.operator.pki.WarmUp.run(Clock.systemUTC().instant()).toMillis());
@@ -113,7 +116,10 @@ public final class OperatorMain {
       }
       overrides.accept(o);
     });
-    operator.register(new ClusterArrayReconciler(clock), namespaces(settings));
+    // cert-manager's CRDs decide, once, whether the array is also a cert-manager issuer (the
+    // informers of a kind that is not served would never sync, and the operator never get ready)
+    boolean certManager = CertificateRequestSigner.certManagerInstalled(client);
+    operator.register(new ClusterArrayReconciler(clock, certManager), namespaces(settings));
     operator.register(new NodeReconciler(clock), namespaces(settings));
     // CertificateSigningRequests are cluster-scoped: the signer sees only its own signer names,
     // and of those only the ones for arrays in the watched namespaces.
@@ -121,6 +127,17 @@ public final class OperatorMain {
         (ControllerConfigurationOverrider<io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest> o)
             -> o.withGenericFilter(csr -> CsrSigner.ours(csr, settings.watchNamespaces()))
                 .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields()));
+    if (certManager) {
+      operator.register(new CertificateRequestSigner(clock),
+          (ControllerConfigurationOverrider<io.arraypki.operator.k8s.certmanager.CertificateRequest> o) -> {
+            OperatorMain.<io.arraypki.operator.k8s.certmanager.CertificateRequest>namespaces(settings).accept(o);
+            o.withGenericFilter(io.arraypki.operator.k8s.certmanager.CertificateRequest::forAnArray);
+          });
+      LOG.info("cert-manager issuer on: signing approved CertificateRequests whose issuerRef is a ClusterArray");
+    } else {
+      LOG.info("cert-manager issuer off: cert-manager's CertificateRequest kind is not served (install"
+          + " cert-manager's CRDs and restart the operator to sign CertificateRequests)");
+    }
     return operator;
   }
 

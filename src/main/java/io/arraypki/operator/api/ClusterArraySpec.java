@@ -24,6 +24,8 @@ public class ClusterArraySpec {
   public RotationSpec rotation;
   @JsonPropertyDescription("When time-based renewals may happen: maintenance windows and a bound on renewals at once.")
   public RenewalSpec renewal;
+  @JsonPropertyDescription("The array as a cert-manager issuer for its clients' certificates.")
+  public CertificateRequestsSpec certificateRequests;
   public KeystoresSpec keystores;
   public SecretTemplate secretTemplate;
 }

@@ -110,6 +110,12 @@ public final class TrustConfigMaps {
     return configMap == null || configMap.getData() == null ? null : configMap.getData().get(key);
   }
 
+  /** When the CRLs this trust ConfigMap holds say their next update is due (as the operator recorded it). */
+  public static Optional<Instant> crlNextUpdate(ConfigMap configMap) {
+    Map<String, String> annotations = configMap.getMetadata().getAnnotations();
+    return Optional.ofNullable(parseInstant(annotations == null ? null : annotations.get(CRL_NEXT_UPDATE)));
+  }
+
   private static Instant parseInstant(String text) {
     try {
       return text == null ? null : Instant.parse(text);

@@ -92,8 +92,7 @@ public final class CertificateIssuer {
       GeneralNames names = subjectAltNames(request);
       if (names != null) {
         // RFC 5280 4.2.1.6: with an empty subject the SAN extension is critical
-        builder.addExtension(Extension.subjectAlternativeName, !LeafRequest.fitsCommonName(request.commonName()),
-            names);
+        builder.addExtension(Extension.subjectAlternativeName, emptySubject(request), names);
       }
       return toCertificate(builder.build(Signatures.signer(ca.key(), ca.certificate().getPublicKey())));
     } catch (CertIOException
@@ -122,9 +121,14 @@ public final class CertificateIssuer {
     return new ExtendedKeyUsage(purposes.toArray(KeyPurposeId[]::new));
   }
 
+  /** No CN: none asked for (a client certificate may name itself by SANs alone), or too long for one. */
+  private static boolean emptySubject(LeafRequest request) {
+    return request.commonName().isEmpty() || !LeafRequest.fitsCommonName(request.commonName());
+  }
+
   private static X500Name leafSubject(LeafRequest request) {
     X500NameBuilder subject = new X500NameBuilder(BCStyle.INSTANCE);
-    if (LeafRequest.fitsCommonName(request.commonName())) {
+    if (!emptySubject(request)) {
       subject.addRDN(BCStyle.CN, request.commonName());
     }
     return subject.build();

@@ -27,8 +27,8 @@ public final class CsrPolicy {
   private CsrPolicy() {}
 
   /** The parts of a CSR that matter. */
-  public record Request(String commonName, List<String> dnsNames, List<String> ipAddresses, PublicKey publicKey,
-      boolean asksForCa, boolean signatureValid) {}
+  public record Request(String commonName, List<String> dnsNames, List<String> ipAddresses, List<String> uris,
+      PublicKey publicKey, boolean asksForCa, boolean signatureValid) {}
 
   public static Request parse(String pem) {
     PKCS10CertificationRequest csr = Pem.csr(pem, "the request");
@@ -40,6 +40,7 @@ public final class CsrPolicy {
       String cn = cns.length == 0 ? "" : IETFUtils.valueToString(cns[0].getFirst().getValue());
       List<String> dns = new ArrayList<>();
       List<String> ips = new ArrayList<>();
+      List<String> uris = new ArrayList<>();
       boolean ca = false;
       for (var attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
         Extensions extensions = Extensions.getInstance(attribute.getAttrValues().getObjectAt(0));
@@ -51,6 +52,8 @@ public final class CsrPolicy {
             } else if (name.getTagNo() == GeneralName.iPAddress) {
               byte[] raw = org.bouncycastle.asn1.DEROctetString.getInstance(name.getName()).getOctets();
               ips.add(InetAddress.getByAddress(raw).getHostAddress());
+            } else if (name.getTagNo() == GeneralName.uniformResourceIdentifier) {
+              uris.add(name.getName().toString());
             } else {
               dns.add("unsupported-name:" + name.getTagNo());
             }
@@ -59,7 +62,7 @@ public final class CsrPolicy {
         BasicConstraints bc = BasicConstraints.fromExtensions(extensions);
         ca |= bc != null && bc.isCA();
       }
-      return new Request(cn, dns, ips, key, ca, valid);
+      return new Request(cn, dns, ips, uris, key, ca, valid);
     } catch (Exception e) {
       throw new PkiException("the request cannot be read", e);
     }
@@ -85,6 +88,9 @@ public final class CsrPolicy {
         return Optional.of("NamesNotAllowed: " + dns + " is not one of the node's names " + allowedDns);
       }
     }
+    if (!request.uris().isEmpty()) {
+      return Optional.of("NamesNotAllowed: " + request.uris().get(0) + ": a node's certificate carries no URI names");
+    }
     List<String> allowedIps = ipAddresses.stream().map(CsrPolicy::canonical).toList();
     for (String ip : request.ipAddresses()) {
       if (!allowedIps.contains(canonical(ip))) {
@@ -94,6 +100,11 @@ public final class CsrPolicy {
     if (!usages.contains("server auth") && !usages.contains("client auth")) {
       return Optional.of("UsagesNotAllowed: usages must include server auth (peer) or client auth (client)");
     }
+    return weakKey(request);
+  }
+
+  /** The key policy of every key the operator certifies but does not make: "WeakKey: ..." or empty. */
+  public static Optional<String> weakKey(Request request) {
     try {
       KeySpec spec = KeyPairs.specOf(request.publicKey());
       if (spec.algorithm() == KeySpec.Algorithm.RSA && spec.size() < 2048) {
@@ -105,7 +116,7 @@ public final class CsrPolicy {
     return Optional.empty();
   }
 
-  private static String canonical(String ip) {
+  static String canonical(String ip) {
     try {
       return ip.matches("[0-9A-Fa-f:.]+") ? InetAddress.getByName(ip).getHostAddress() : ip;
     } catch (UnknownHostException e) {

@@ -13,6 +13,10 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -60,12 +64,59 @@ final class ArrayApplier {
     if (plan.statusChanged()) {
       StatusPatches.writeAndCache(array, plan.status(), ClusterArray::new, context);
     }
+    plan.reissue().forEach(r -> askToReissue(r, now));
     // last: a failure here must not cost the Events and status of what was revoked above
     plan.releasedFinalizers().forEach(n -> LegacyFinalizers.release(context.getClient(), n));
     UpdateControl<ClusterArray> control = UpdateControl.noUpdate();
     Stream.concat(plan.wakeAt().stream(), serviceRenewal.stream()).min(Instant::compareTo)
         .ifPresent(t -> control.rescheduleAfter(WakeUp.after(now, t)));
     return control;
+  }
+
+  /**
+   * Asks cert-manager to re-issue a client's Certificate as {@code cmctl renew} does: the
+   * condition Issuing=True on its status, added unless it is there already (cert-manager is
+   * issuing, or has not yet acted on an earlier request). A Certificate that is gone is left.
+   */
+  private void askToReissue(ClientReissue.Request request, Instant now) {
+    var certificates = context.getClient().genericKubernetesResources("cert-manager.io/v1", "Certificate")
+        .inNamespace(array.getMetadata().getNamespace());
+    io.fabric8.kubernetes.api.model.GenericKubernetesResource certificate =
+        certificates.withName(request.certificate()).get();
+    if (certificate == null) {
+      return;
+    }
+    Object status = certificate.getAdditionalProperties().get("status");
+    List<Map<String, Object>> conditions = new ArrayList<>();
+    if (status instanceof Map<?, ?> s && s.get("conditions") instanceof List<?> list) {
+      for (Object c : list) {
+        if (c instanceof Map<?, ?> m) {
+          @SuppressWarnings("unchecked")
+          Map<String, Object> condition = (Map<String, Object>) m;
+          if ("Issuing".equals(condition.get("type")) && "True".equals(condition.get("status"))) {
+            return;
+          }
+          if (!"Issuing".equals(condition.get("type"))) {
+            conditions.add(condition);
+          }
+        }
+      }
+    }
+    Map<String, Object> issuing = new LinkedHashMap<>();
+    issuing.put("type", "Issuing");
+    issuing.put("status", "True");
+    issuing.put("reason", "ArrayCARotated");
+    issuing.put("message", "Re-issue requested by ClusterArray " + array.getMetadata().getName() + ": "
+        + request.why());
+    issuing.put("lastTransitionTime", io.arraypki.operator.k8s.Conditions.timestamp(now));
+    conditions.add(issuing);
+    Map<String, Object> patch = Map.of("metadata", Map.of("resourceVersion",
+        certificate.getMetadata().getResourceVersion()), "status", Map.of("conditions", conditions));
+    certificates.withName(request.certificate()).subresource("status").patch(
+        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+        context.getClient().getKubernetesSerialization().asJson(patch));
+    events.normal(array, "ClientReissueRequested", "asked cert-manager to re-issue Certificate "
+        + request.certificate() + ": " + request.why());
   }
 
   private void announce(ArrayAnnouncement announcement) {

@@ -51,7 +51,8 @@ record ArrayObservation(
     List<String> entitled,
     List<Entitlement.Suggested<Secret>> suggested,
     Entitlement.Confirmed<Secret> confirmed,
-    KeystorePasswords keystores) {
+    KeystorePasswords keystores,
+    List<io.arraypki.operator.k8s.certmanager.CertificateRequest> clientRequests) {
 
   static ArrayObservation read(ClusterArray array, Context<ClusterArray> context, Instant now) {
     String name = array.getMetadata().getName();
@@ -68,7 +69,27 @@ record ArrayObservation(
         nodesSynced,
         node -> Optional.ofNullable(context.getClient().resources(ArrayNode.class).inNamespace(namespace)
             .withName(node).get()),
-        KeystorePasswords.read(context.getClient(), namespace, array.getSpec().keystores), now);
+        KeystorePasswords.read(context.getClient(), namespace, array.getSpec().keystores), now)
+        .withClientRequests(clientRequests(context, namespace, name));
+  }
+
+  /** The cert-manager CertificateRequests this array signed (none where cert-manager is not installed). */
+  private static List<io.arraypki.operator.k8s.certmanager.CertificateRequest> clientRequests(
+      Context<ClusterArray> context, String namespace, String name) {
+    var type = io.arraypki.operator.k8s.certmanager.CertificateRequest.class;
+    if (context.eventSourceRetriever().getEventSourcesFor(type).isEmpty()) {
+      return List.of();
+    }
+    return EventSources.ofArray(context, type, EventSources.CERTIFICATE_REQUESTS, namespace, name)
+        .filter(r -> r.signed() && EventSources.annotation(r, CertificateRequestSigner.CA_GENERATION) != null)
+        .toList();
+  }
+
+  /** This observation with the CertificateRequests the array signed. */
+  ArrayObservation withClientRequests(List<io.arraypki.operator.k8s.certmanager.CertificateRequest> requests) {
+    return new ArrayObservation(array, settings, facts, primary, before, generations, created, trust,
+        keptLedger, ledger, issuer, candidateMap, alias, candidates, entitled, suggested, confirmed, keystores,
+        List.copyOf(requests));
   }
 
   /**
@@ -88,7 +109,8 @@ record ArrayObservation(
     List<Entitlement.Suggested<Secret>> suggested = ArrayPlanner.suggestedRevocations(facts, entitled, settings);
     return new ArrayObservation(array, settings, facts, PrimaryCheck.of(array.getSpec().primary, facts.members()),
         before, new TreeMap<>(facts.generations()), List.of(), trust, keptLedger, ledger, issuer, candidateMap, alias,
-        candidates, entitled, suggested, confirm(suggested, nodesSynced, liveNode, facts, entitled), keystores);
+        candidates, entitled, suggested, confirm(suggested, nodesSynced, liveNode, facts, entitled), keystores,
+        List.of());
   }
 
   /** This observation with a CA generation just created (create-only: the one that won). */
@@ -98,7 +120,8 @@ record ArrayObservation(
     List<Long> createdNow = new ArrayList<>(created);
     createdNow.add(generation);
     return new ArrayObservation(array, settings, facts, primary, before, more, List.copyOf(createdNow), trust,
-        keptLedger, ledger, issuer, candidateMap, alias, candidates, entitled, suggested, confirmed, keystores);
+        keptLedger, ledger, issuer, candidateMap, alias, candidates, entitled, suggested, confirmed, keystores,
+        clientRequests);
   }
 
   String name() {

@@ -25,6 +25,8 @@ import java.util.Optional;
  * @param statusChanged whether {@code status} differs from the status before (else no write)
  * @param wakeAt when to reconcile again, never before now; the service certificate's renewal is
  *     the applier's to add (LeafIssuer decides it while it writes)
+ * @param reissue cert-manager Certificates of the array's clients to re-issue after a rotation
+ *     (after the writes: the CA they are to be signed with is published)
  */
 record ArrayPlan(
     Optional<Write<Secret>> keptLedger,
@@ -37,7 +39,8 @@ record ArrayPlan(
     List<ArrayAnnouncement> announcements,
     ClusterArrayStatus status,
     boolean statusChanged,
-    Optional<Instant> wakeAt) {
+    Optional<Instant> wakeAt,
+    List<ClientReissue.Request> reissue) {
 
   /** An object as it should be, and as the cache holds it now. */
   record Write<R extends HasMetadata>(R desired, Optional<R> current) {
@@ -63,6 +66,7 @@ record ArrayPlan(
   /** Whether this plan writes nothing at all (the service certificate aside, which LeafIssuer decides). */
   boolean writesNothing() {
     return keptLedger.isEmpty() && trust.isEmpty() && candidateMap.filter(CandidateMapWrite::changes).isEmpty()
-        && alias.isEmpty() && deletions.isEmpty() && releasedFinalizers.isEmpty() && !statusChanged;
+        && alias.isEmpty() && deletions.isEmpty() && releasedFinalizers.isEmpty() && !statusChanged
+        && reissue.isEmpty();
   }
 }

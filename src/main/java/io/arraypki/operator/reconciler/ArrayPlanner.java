@@ -178,6 +178,8 @@ final class ArrayPlanner {
     if (!generations.isEmpty() && !ledger.failClosed()) {
       List<Revocation> revocations = revocations(ledger.entries(), facts, unentitled, generations,
           settings.trustPropagationDelay(), now, wakeAt);
+      revocations = clientsSuperseded(revocations, seen.clientRequests(), settings.trustPropagationDelay(), now,
+          wakeAt);
       problems.addAll(revokedInUse(revocations, facts, unentitled));
       Map<Long, CertificateAuthority> trustedCas = new LinkedHashMap<>();
       trusted.forEach(g -> trustedCas.put(g, CaSecrets.read(generations.get(g))));
@@ -242,8 +244,11 @@ final class ArrayPlanner {
 
     Optional<Instant> wake = wakeAt.stream().filter(Objects::nonNull).min(Instant::compareTo)
         .map(t -> t.isBefore(now) ? now : t); // a wake time past is due now, never far off
+    List<ClientReissue.Request> reissue = generations.isEmpty() || status.ca == null || status.ca.generation == null
+        ? List.of() : ClientReissue.due(seen.clientRequests(), status.ca.generation, trusted);
     return new ArrayPlan(keptLedger, trust, candidateMap, service, alias, List.copyOf(deletions),
-        releasedFinalizers(facts, deletions), List.copyOf(say), status, StatusPatches.changed(seen.before(), status), wake);
+        releasedFinalizers(facts, deletions), List.copyOf(say), status, StatusPatches.changed(seen.before(), status), wake,
+        reissue);
   }
 
   /**
@@ -709,6 +714,37 @@ final class ArrayPlanner {
           continue;
         }
         if (due.isAfter(now) && !confirmedReplaced(facts, node, secret, superseded.serial())) {
+          wakeAt.add(due);
+        } else {
+          ledger.put(superseded.serial(), superseded);
+        }
+      }
+    }
+    return new ArrayList<>(ledger.values());
+  }
+
+  /**
+   * The certificates of the array's cert-manager clients that a newer one replaced (listed on the
+   * request that replaced them), revoked once the client has had the trust propagation delay to
+   * load the replacement (cert-manager writes it into the client's Secret at once; the kubelet
+   * takes up to a minute to deliver it).
+   */
+  static List<Revocation> clientsSuperseded(List<Revocation> revocations,
+      List<io.arraypki.operator.k8s.certmanager.CertificateRequest> requests, Duration propagationDelay, Instant now,
+      List<Instant> wakeAt) {
+    Map<BigInteger, Revocation> ledger = new LinkedHashMap<>();
+    revocations.forEach(r -> ledger.put(r.serial(), r));
+    for (var request : requests) {
+      String holder = "certificate/" + Optional.ofNullable(CertificateRequestSigner.annotation(request,
+          io.arraypki.operator.k8s.certmanager.CertificateRequest.CERTIFICATE_NAME))
+          .orElse(request.getMetadata().getName());
+      for (Revocation superseded : Revocations.parseSuperseded(
+          CertificateRequestSigner.annotation(request, CertificateRequestSigner.SUPERSEDED), holder, now)) {
+        if (!superseded.notAfter().isAfter(now) || ledger.containsKey(superseded.serial())) {
+          continue;
+        }
+        Instant due = superseded.revokedAt().plus(propagationDelay);
+        if (due.isAfter(now)) {
           wakeAt.add(due);
         } else {
           ledger.put(superseded.serial(), superseded);

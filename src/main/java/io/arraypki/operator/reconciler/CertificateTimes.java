@@ -3,9 +3,13 @@ package io.arraypki.operator.reconciler;
 import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.CertificateStatus;
 import io.arraypki.operator.api.ClusterArray;
+import io.arraypki.operator.api.RotationPhase;
+import io.arraypki.operator.api.RotationStatus;
 import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.LeafSecrets;
+import io.arraypki.operator.k8s.TrustConfigMaps;
 import io.arraypki.operator.pki.LeafDecision;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.RegisteredController;
@@ -104,6 +108,63 @@ public final class CertificateTimes {
             .collect(Collectors.toMap(s -> s.getMetadata().getNamespace() + "/" + EventSources.label(s, Labels.ARRAY),
                 Function.identity(), (a, b) -> a));
         return of(allArrays, allNodes, services);
+      } catch (RuntimeException notStarted) {
+        return List.of(); // a standby's informers are not running: the leader reports
+      }
+    };
+  }
+
+  /**
+   * One array's times for /metrics: when its rotation in progress began and when its current
+   * phase's wait is to end (both empty when idle), and when its CRLs' nextUpdate falls.
+   */
+  public record ArrayRow(String namespace, String array, Optional<String> phase, Optional<String> reason,
+      Optional<Instant> rotationStartedAt, Optional<Instant> phaseEndsAt, Optional<Instant> crlNextUpdate) {}
+
+  /** The array rows for these arrays; {@code trust} holds the trust ConfigMaps by namespace/array. */
+  public static List<ArrayRow> arrayRows(Collection<ClusterArray> arrays, Map<String, ConfigMap> trust) {
+    List<ArrayRow> rows = new ArrayList<>();
+    for (ClusterArray array : arrays) {
+      String namespace = array.getMetadata().getNamespace();
+      String name = array.getMetadata().getName();
+      RotationStatus rotation = array.getStatus() == null ? null : array.getStatus().rotation;
+      boolean rotating = rotation != null && rotation.phase != null && rotation.phase != RotationPhase.Idle;
+      ConfigMap trustConfigMap = trust.get(namespace + "/" + name);
+      rows.add(new ArrayRow(namespace, name,
+          rotating ? Optional.of(rotation.phase.name()) : Optional.empty(),
+          rotating && rotation.reason != null ? Optional.of(rotation.reason.name()) : Optional.empty(),
+          rotating ? instant(rotation.startedAt) : Optional.empty(),
+          rotating ? instant(rotation.phaseEndsAt) : Optional.empty(),
+          trustConfigMap == null ? Optional.empty() : TrustConfigMaps.crlNextUpdate(trustConfigMap)));
+    }
+    return rows;
+  }
+
+  private static Optional<Instant> instant(String text) {
+    return text == null || text.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(text));
+  }
+
+  /** {@link #arrayRows} from a running operator's caches; empty on a standby. */
+  public static Supplier<List<ArrayRow>> arraysFromCaches(Operator operator) {
+    return () -> {
+      Optional<Controller<ClusterArray>> arrays = controller(operator, ClusterArray.class);
+      if (arrays.isEmpty()) {
+        return List.of();
+      }
+      try {
+        List<ClusterArray> allArrays = arrays.get().getEventSourceManager().getControllerEventSource().list().toList();
+        @SuppressWarnings("unchecked")
+        InformerEventSource<ConfigMap, ClusterArray> configMaps = (InformerEventSource<ConfigMap, ClusterArray>)
+            arrays.get().getEventSourceManager().getEventSourceFor(ConfigMap.class, EventSources.CONFIG_MAPS);
+        Map<String, ConfigMap> trust = new java.util.HashMap<>();
+        for (ClusterArray array : allArrays) {
+          String namespace = array.getMetadata().getNamespace();
+          String name = array.getMetadata().getName();
+          configMaps.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(
+              io.arraypki.operator.k8s.Names.trustConfigMap(name), namespace))
+              .ifPresent(cm -> trust.put(namespace + "/" + name, cm));
+        }
+        return arrayRows(allArrays, trust);
       } catch (RuntimeException notStarted) {
         return List.of(); // a standby's informers are not running: the leader reports
       }

@@ -51,9 +51,20 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
   static final Duration ISSUER_RECHECK = Duration.ofSeconds(30);
 
   private final Clock clock;
+  private final boolean certManager;
 
   public ClusterArrayReconciler(Clock clock) {
+    this(clock, false);
+  }
+
+  /**
+   * @param certManager whether cert-manager's CRDs are installed: then the array also watches the
+   *     CertificateRequests it signed (their replaced certificates are revoked, and a rotation asks
+   *     cert-manager to re-issue them)
+   */
+  public ClusterArrayReconciler(Clock clock, boolean certManager) {
     this.clock = clock;
+    this.certManager = certManager;
   }
 
   @Override
@@ -87,14 +98,26 @@ public class ClusterArrayReconciler implements Reconciler<ClusterArray> {
         .withSecondaryToPrimaryMapper(EventSources::arrayOfLabel)
         .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
         .build();
-    return List.of(
+    List<EventSource<?, ClusterArray>> sources = new java.util.ArrayList<>(List.of(
         new InformerEventSource<>(leases, context),
         EventSources.indexedByArray(new InformerEventSource<>(nodes, context),
             (ArrayNode n) -> n.getSpec() == null ? null : n.getSpec().array),
         EventSources.indexedByArray(new InformerEventSource<>(secrets, context),
             (Secret s) -> EventSources.label(s, Labels.ARRAY)),
         new InformerEventSource<>(configMaps, context),
-        new InformerEventSource<>(candidateMaps, context));
+        new InformerEventSource<>(candidateMaps, context)));
+    if (certManager) {
+      var requests = InformerEventSourceConfiguration.from(
+              io.arraypki.operator.k8s.certmanager.CertificateRequest.class, ClusterArray.class)
+          .withName(EventSources.CERTIFICATE_REQUESTS)
+          .withSecondaryToPrimaryMapper(r -> r.forAnArray()
+              ? Set.of(new ResourceID(r.arrayName(), r.getMetadata().getNamespace())) : Set.of())
+          .withItemStore(io.arraypki.operator.k8s.InformerStores.withoutManagedFields())
+          .build();
+      sources.add(EventSources.indexedByArray(new InformerEventSource<>(requests, context),
+          io.arraypki.operator.k8s.certmanager.CertificateRequest::arrayName));
+    }
+    return sources;
   }
 
   /** A node concerns the array it names and the array it has joined (when it is leaving). */

@@ -23,6 +23,7 @@ final class EventSources {
   static final String LEASES = "leases";
   /** The user's Opaque Secrets (keystore passwords), apart from the managed ones. */
   static final String PASSWORD_SECRETS = "passwordsecrets";
+  static final String CERTIFICATE_REQUESTS = "certificaterequests";
 
   /** The index of the array reconciler's Nodes (by spec.array) and Secrets (by label): {@code <namespace>/<array>}. */
   static final String BY_ARRAY = "byArray";

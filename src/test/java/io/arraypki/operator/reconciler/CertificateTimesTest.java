@@ -91,4 +91,44 @@ class CertificateTimesTest {
     fresh.setStatus(null);
     assertThat(CertificateTimes.of(List.of(), List.of(fresh), Map.of())).isEmpty();
   }
+
+  @Test
+  void anArrayRowCarriesItsRotationTimesOnlyWhileRotatingAndItsCrlNextUpdate() {
+    ClusterArray rotating = array("rotating", false);
+    rotating.getStatus().rotation = new io.arraypki.operator.api.RotationStatus();
+    rotating.getStatus().rotation.phase = io.arraypki.operator.api.RotationPhase.PublishingTrust;
+    rotating.getStatus().rotation.reason = io.arraypki.operator.api.RotationReason.Requested;
+    rotating.getStatus().rotation.startedAt = "2026-12-06T10:00:00Z";
+    rotating.getStatus().rotation.phaseEndsAt = "2026-12-06T10:10:00Z";
+    ClusterArray idle = array("idle", false);
+    idle.getStatus().rotation = new io.arraypki.operator.api.RotationStatus();
+    idle.getStatus().rotation.phase = io.arraypki.operator.api.RotationPhase.Idle;
+    idle.getStatus().rotation.startedAt = "2026-12-01T10:00:00Z";
+    io.fabric8.kubernetes.api.model.ConfigMap trust = new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withNewMetadata().withName("rotating-trust").withNamespace("ns")
+        .addToAnnotations("arraypki.io/crl-next-update", "2026-12-13T10:00:00Z").endMetadata().build();
+
+    List<CertificateTimes.ArrayRow> rows = CertificateTimes.arrayRows(List.of(rotating, idle),
+        Map.of("ns/rotating", trust));
+
+    assertThat(rows).containsExactly(
+        new CertificateTimes.ArrayRow("ns", "rotating", Optional.of("PublishingTrust"), Optional.of("Requested"),
+            Optional.of(Instant.parse("2026-12-06T10:00:00Z")), Optional.of(Instant.parse("2026-12-06T10:10:00Z")),
+            Optional.of(Instant.parse("2026-12-13T10:00:00Z"))),
+        new CertificateTimes.ArrayRow("ns", "idle", Optional.empty(), Optional.empty(), Optional.empty(),
+            Optional.empty(), Optional.empty()));
+
+    var snapshots = new io.arraypki.operator.ops.ArrayGauges(() -> rows).collect();
+    var text = new java.io.ByteArrayOutputStream();
+    try {
+      new io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter(false).write(text, snapshots);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertThat(text.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .contains("arraypki_rotation_started_timestamp_seconds{array=\"rotating\",namespace=\"ns\",phase=\"PublishingTrust\",reason=\"Requested\"} 1.7965512E9")
+        .contains("arraypki_rotation_phase_ends_timestamp_seconds{array=\"rotating\",namespace=\"ns\",phase=\"PublishingTrust\"} 1.7965518E9")
+        .contains("arraypki_crl_next_update_timestamp_seconds{array=\"rotating\",namespace=\"ns\"} 1.797156E9")
+        .doesNotContain("array=\"idle\"");
+  }
 }

@@ -397,5 +397,51 @@ public final class MemberPods {
     for (String node : pods.keySet()) {
       client.pods().inNamespace(namespace).withName(podName(node)).withGracePeriod(0).delete();
     }
+    for (String name : clients.keySet()) {
+      client.pods().inNamespace(namespace).withName("client-" + name).withGracePeriod(0).delete();
+    }
+  }
+
+  private final Map<String, Pod> clients = new LinkedHashMap<>();
+
+  /**
+   * A client of the array, not a member: the member daemon over {@code tlsSecret} (a Secret as
+   * cert-manager writes one: tls.crt, tls.key, ca.crt) and the array's trust ConfigMap, calling
+   * every member pod every second. It carries no member label, so the members never call it.
+   */
+  public void startClient(String name, String tlsSecret) {
+    Pod pod = pod(namespace, array, name, name + ".client", image(), null);
+    pod.getMetadata().setName("client-" + name);
+    pod.getMetadata().setLabels(Map.of("arraypki.io/client-of", array));
+    pod.getSpec().getVolumes().get(0).getSecret().setSecretName(tlsSecret);
+    clients.put(name, client.resource(pod).create());
+    Waits.upTo(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      Pod now = client.pods().inNamespace(namespace).withName("client-" + name).get();
+      org.assertj.core.api.Assertions.assertThat(now.getStatus().getConditions()).as("client pod %s: %s", name,
+          now.getStatus()).anySatisfy(c -> {
+            org.assertj.core.api.Assertions.assertThat(c.getType()).isEqualTo("Ready");
+            org.assertj.core.api.Assertions.assertThat(c.getStatus()).isEqualTo("True");
+          });
+      clients.put(name, now);
+    });
+  }
+
+  /** The calls a client pod made to the members so far. */
+  public Totals clientTotals(String name) {
+    String ip = clients.get(name).getStatus().getPodIP();
+    try {
+      HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + ip + ":8080/stats"))
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      JsonNode stats = JSON.readTree(response.body());
+      List<String> recent = new ArrayList<>();
+      stats.path("recentFailures").forEach(f -> recent.add(name + ": " + f));
+      return new Totals(stats.path("attempts").asLong(), stats.path("successes").asLong(),
+          stats.path("failures").asLong(), recent);
+    } catch (IOException e) {
+      throw new IllegalStateException("stats of client " + name + " at " + ip, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 }
