@@ -55,13 +55,8 @@ all_present() {
   done
 }
 
-go_env() {
-  export GOMODCACHE=$ARRAYPKI_CACHE/go/mod
-  export GOCACHE=$ARRAYPKI_CACHE/go/build
-  export GOFLAGS=-mod=mod
-  export GOTOOLCHAIN=local
-  export CGO_ENABLED=0
-}
+# shellcheck source=e2e/go-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 
 # Kubernetes' own go.mod points its staging modules at ./staging; a module that
 # depends on it must point them at their published v0.x versions instead.

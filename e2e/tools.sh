@@ -23,13 +23,8 @@ SRC=$ARRAYPKI_CACHE/go/src
 
 log() { echo "tools: $*" >&2; }
 
-go_env() {
-  export GOMODCACHE=$ARRAYPKI_CACHE/go/mod
-  export GOCACHE=$ARRAYPKI_CACHE/go/build
-  export GOFLAGS=-mod=mod
-  export GOTOOLCHAIN=local
-  export CGO_ENABLED=0
-}
+# shellcheck source=e2e/go-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 
 # build NAME MODULE VERSION PACKAGE LDFLAGS -> prints the binary's path
 build() {
