@@ -7,6 +7,8 @@
 #   e2e/tools.sh trust-manager-crds  path of trust-manager's Bundle CRD (from its module)
 #   e2e/tools.sh cert-manager-crds   paths of cert-manager's CertificateRequest and Certificate CRDs
 #                                    (from its module: its controller is not served, its CRDs are)
+#   e2e/tools.sh prometheus-operator-crds  paths of the Prometheus Operator's ServiceMonitor and
+#                                    PrometheusRule CRDs (from its module)
 #   e2e/tools.sh all                 build both; print their paths
 #
 # Used by the tests of the chart's alerts (promtool test rules), of the trust-manager Bundle that
@@ -14,6 +16,7 @@
 set -euo pipefail
 
 CERT_MANAGER_VERSION=v1.21.2
+PROMETHEUS_OPERATOR_VERSION=v0.85.0   # the newest root module the proxy serves (its CRDs, not its code)
 PROMETHEUS_VERSION=v0.316.0     # Prometheus 3.x's Go module; promtool is its cmd/promtool
 TRUST_MANAGER_VERSION=v0.25.0
 
@@ -76,11 +79,19 @@ cert_manager_crds() {
   echo "$dir/cert-manager.io_certificates.yaml"
 }
 
+prometheus_operator_crds() {
+  local dir
+  dir=$(module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")/example/prometheus-operator-crd
+  echo "$dir/monitoring.coreos.com_servicemonitors.yaml"
+  echo "$dir/monitoring.coreos.com_prometheusrules.yaml"
+}
+
 case "${1:-}" in
   promtool) promtool ;;
   trust-manager) trust_manager ;;
   trust-manager-crds) trust_manager_crds ;;
   cert-manager-crds) cert_manager_crds ;;
+  prometheus-operator-crds) prometheus_operator_crds ;;
   all) trust_manager; promtool ;;
-  *) echo "usage: $0 promtool|trust-manager|trust-manager-crds|cert-manager-crds|all" >&2; exit 2 ;;
+  *) echo "usage: $0 promtool|trust-manager|trust-manager-crds|cert-manager-crds|prometheus-operator-crds|all" >&2; exit 2 ;;
 esac

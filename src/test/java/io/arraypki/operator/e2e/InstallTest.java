@@ -250,6 +250,46 @@ class InstallTest {
     });
   }
 
+  /**
+   * The ServiceMonitor, the PrometheusRule and the dashboard ConfigMap, as the README installs
+   * them, checked by the API server against the Prometheus Operator's own CRDs (from its Go
+   * module: e2e/tools.sh prometheus-operator-crds).
+   */
+  @Test
+  void withThePrometheusOperatorsCrdsTheMonitorRulesAndDashboardAreAcceptedByTheApiServer() {
+    String crds = Commands.run(List.of("bash", Commands.projectDir().resolve("e2e/tools.sh").toString(),
+        "prometheus-operator-crds"), null, Map.of(), 600).orFail("e2e/tools.sh prometheus-operator-crds").output();
+    for (String crd : crds.trim().split("\n")) {
+      if (crd.endsWith(".yaml")) {
+        LocalControlPlane.kubectl(null, "apply", "--server-side", "-f", crd.trim()).orFail("apply " + crd);
+      }
+    }
+    LocalControlPlane.kubectl(null, "wait", "--for=condition=Established", "--timeout=60s",
+        "crd/prometheusrules.monitoring.coreos.com", "crd/servicemonitors.monitoring.coreos.com")
+        .orFail("Prometheus Operator CRDs established");
+    String ns = uniqueName("arraypki-monitoring");
+    LocalControlPlane.kubectl(null, "create", "namespace", ns).orFail("create namespace " + ns);
+    try {
+      String rendered = helm("template", "mon", CHART_ARG, "--namespace", ns, "--set", "crds.enabled=false",
+          "--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true",
+          "--set", "grafanaDashboard.enabled=true").orFail("helm template").output();
+
+      Commands.Result apply = LocalControlPlane.kubectl(rendered, "apply", "--dry-run=server", "-n", ns, "-f", "-");
+
+      assertThat(apply.exitCode()).as(apply.output()).isZero();
+      assertThat(apply.output()).contains(
+          "servicemonitor.monitoring.coreos.com/mon-arraypki-operator created (server dry run)",
+          "prometheusrule.monitoring.coreos.com/mon-arraypki-operator created (server dry run)",
+          "configmap/mon-arraypki-operator-dashboard created (server dry run)");
+      String broken = rendered.replace("for: 10m", "for: ten minutes");
+      Commands.Result refused = LocalControlPlane.kubectl(broken, "apply", "--dry-run=server", "-n", ns, "-f", "-");
+      assertThat(refused.exitCode()).as("a rule the CRD's schema refuses").isNotZero();
+      assertThat(refused.output()).contains("PrometheusRule").contains("ten minutes");
+    } finally {
+      deleteNamespace(ns);
+    }
+  }
+
   @Test
   void clusterRoleGrantsExactlyTheRulesTheOperatorUses() {
     List<HasMetadata> objects = parse(render("exact", "arraypki-system"));
@@ -271,6 +311,10 @@ class InstallTest {
         "certificates.k8s.io certificatesigningrequests [] list,watch",
         "certificates.k8s.io certificatesigningrequests/status [] update",
         "certificates.k8s.io signers [clusterarrays.arraypki.io/*] sign",
+        "cert-manager.io certificaterequests [] list,patch,watch",
+        "cert-manager.io certificaterequests/status [] update",
+        "cert-manager.io certificates [] get",
+        "cert-manager.io certificates/status [] patch",
         "authorization.k8s.io selfsubjectrulesreviews [] create");
     assertThat(roleRules).containsExactly("coordination.k8s.io leases [] create,get,patch,update");
   }
