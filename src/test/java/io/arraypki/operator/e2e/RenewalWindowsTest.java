@@ -144,6 +144,11 @@ class RenewalWindowsTest {
     List.of("yearly-0", "yearly-1").forEach(n ->
         scenario.client().resource(Arrays.node(scenario.ns(), n, "yearly")).create());
     Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "yearly", 2);
+    // Ready counts peer certificates; the candidates' client certificates follow the array's
+    // choice of candidates a moment later: everything issued first, then the snapshot
+    Waits.converge().until(() -> scenario.status("yearly").candidates != null
+        && scenario.status("yearly").candidates.size() == 2
+        && scenario.status("yearly").candidates.stream().allMatch(c -> scenario.secret(c + "-client-tls") != null));
     Map<String, String> versions = secretVersions("yearly");
 
     scenario.patch(ClusterArray.class, "yearly", "{\"spec\":{\"renewal\":{\"windows\":[{\"cron\":\"0 3 1 1 *\","
