@@ -392,6 +392,12 @@ class ArrayLifecycleTest {
     });
     assertThat(Crl.verify(dir, trust("off"), Crl.leafPem(before))).contains("certificate revoked");
     scenario.patch(ArrayNode.class, "off-2", "{\"spec\":{\"offline\":false}}");
+    // the array's status may still count the node as it was a moment ago: wait for the node itself
+    Waits.converge().untilAsserted(() -> {
+      assertThat(Arrays.get(client(), ns(), "off-2").getStatus().role).isNotEqualTo(NodeRole.Offline);
+      assertThat(secret("off-2-peer-tls")).as("issued afresh").isNotNull()
+          .satisfies(s -> assertThat(SecretData.text(s, "tls.crt")).isPresent());
+    });
     Arrays.awaitArrayReady(client(), ns(), "off", 2);
     Secret after = secret("off-2-peer-tls");
     assertThat(Pem.certificate(Crl.leafPem(after), "leaf").getSerialNumber())
