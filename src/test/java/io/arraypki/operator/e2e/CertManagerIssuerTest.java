@@ -224,8 +224,8 @@ class CertManagerIssuerTest {
       assertThat(s.conditions).anySatisfy(c -> assertThat(c.message).isEqualTo("NamesNotAllowed: common name"
           + " db.example.com is not allowed by spec.certificateRequests.dnsNames [*.clients.example.com]"));
     });
-    assertThat(ready("server-1").message).startsWith("UsagesNotAllowed: usage 'server auth' is not allowed");
     assertThat(awaitReady("server-1", "Failed").getStatus().certificate).isNull();
+    assertThat(ready("server-1").message).startsWith("UsagesNotAllowed: usage 'server auth' is not allowed");
     assertThat(awaitReady("ca-1", "Failed").getStatus().certificate).isNull();
     assertThat(ready("ca-1").message).startsWith("CARequested:");
     Waits.converge().untilAsserted(() -> {
