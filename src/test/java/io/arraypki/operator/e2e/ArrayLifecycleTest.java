@@ -221,10 +221,11 @@ class ArrayLifecycleTest {
       assertThat(secret("del-2-peer-tls")).isNull();
     });
     assertThat(Crl.verify(dir, trust("del"), Crl.leafPem(before))).contains("certificate revoked");
-    assertThat(events("ClusterArray", "del")).anySatisfy(e -> {
+    // the Event is written after the deletion it tells of
+    Waits.converge().untilAsserted(() -> assertThat(events("ClusterArray", "del")).anySatisfy(e -> {
       assertThat(e.getReason()).isEqualTo("MaterialRevoked");
       assertThat(e.getMessage()).contains("del-2").contains("node removed");
-    });
+    }));
     Arrays.awaitArrayReady(client(), ns(), "del", 1);
   }
 

@@ -85,7 +85,10 @@ class RenewalWindowsTest {
     awaitTheStartOfAClosedMinute();
     scenario.client().resource(array).create();
     nodes.forEach(n -> scenario.client().resource(Arrays.node(scenario.ns(), n, "win")).create());
-    Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "win", nodes.size());
+    // this class starts beside the member pods' classes, whose JVMs starting on two cores once
+    // held the operator's first reconcile of this array back 70 s: a longer wait than converge()
+    Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "win", nodes.size(),
+        Waits.upTo(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)));
 
     ClusterArrayStatus status = scenario.status("win");
     assertThat(Conditions.find(status.conditions, "RenewalWindows")).hasValueSatisfying(c -> {

@@ -45,7 +45,13 @@ public final class Arrays {
   }
 
   public static void awaitArrayReady(KubernetesClient client, String namespace, String name, int members) {
-    Waits.converge().untilAsserted(() -> {
+    awaitArrayReady(client, namespace, name, members, Waits.converge());
+  }
+
+  /** The same, within a wait of the caller's (a class that starts while member pods start beside it). */
+  public static void awaitArrayReady(KubernetesClient client, String namespace, String name, int members,
+      org.awaitility.core.ConditionFactory wait) {
+    wait.untilAsserted(() -> {
       ClusterArray array = client.resources(ClusterArray.class).inNamespace(namespace).withName(name).get();
       assertThat(array.getStatus()).isNotNull();
       assertThat(array.getStatus().readyMembers).isEqualTo(members);
