@@ -107,10 +107,29 @@ record ArrayObservation(
     List<String> candidates = ArrayPlanner.candidates(array, settings, facts);
     List<String> entitled = ArrayPlanner.entitled(array, candidates);
     List<Entitlement.Suggested<Secret>> suggested = ArrayPlanner.suggestedRevocations(facts, entitled, settings);
-    return new ArrayObservation(array, settings, facts, PrimaryCheck.of(array.getSpec().primary, facts.members()),
+    return new ArrayObservation(array, settings, facts, primaryCheck(array, before, facts, liveNode),
         before, new TreeMap<>(facts.generations()), List.of(), trust, keptLedger, ledger, issuer, candidateMap, alias,
         candidates, entitled, suggested, confirm(suggested, nodesSynced, liveNode, facts, entitled), keystores,
         List.of());
+  }
+
+  /**
+   * Whether the named primary can act as the CA. A new primary makes a new CA, so when the cache
+   * says it can, the API server is asked: a user who marks a Node not master-capable (or offline)
+   * and then names it primary must not get a CA made from a cache that has not shown the first
+   * write yet.
+   */
+  private static PrimaryCheck primaryCheck(ClusterArray array, ClusterArrayStatus before, ArrayFacts facts,
+      Function<String, Optional<ArrayNode>> liveNode) {
+    String primary = array.getSpec().primary;
+    PrimaryCheck cached = PrimaryCheck.of(primary, facts.members());
+    if (!cached.ok() || before.primary == null || before.primary.equals(primary)) {
+      return cached;
+    }
+    List<ArrayNode> live = liveNode.apply(primary)
+        .filter(n -> n.getSpec() != null && array.getMetadata().getName().equals(n.getSpec().array))
+        .map(List::of).orElse(List.of());
+    return PrimaryCheck.of(primary, live);
   }
 
   /** This observation with a CA generation just created (create-only: the one that won). */

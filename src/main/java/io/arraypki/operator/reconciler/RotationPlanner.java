@@ -262,12 +262,26 @@ public final class RotationPlanner {
       trusted.remove(pending);
       delete.add(pending);
       if (trigger.isEmpty()) {
+        String why = Objects.equals(f.desiredPrimary(), f.activePrimary()) ? "primary is " + f.activePrimary()
+            + " again" : "primary " + f.desiredPrimary() + " cannot act as the CA";
         return withEvent(idlePlan(f, trusted, delete),
-            new Step(StepKind.RotationAbandoned, "primary is " + f.activePrimary() + " again; CA generation " + pending
-                + " dropped"));
+            new Step(StepKind.RotationAbandoned, why + "; CA generation " + pending + " dropped"));
       }
       return start(f, trigger.get(), trusted, delete, Optional.empty(),
           "superseded CA generation " + pending + "; ");
+    }
+    if (!f.externalCa() && !f.primaryOk()) {
+      if (!Objects.equals(pendingPrimary, f.activePrimary())) {
+        // The new primary turned out unable to act as the CA (it went offline, or was marked not
+        // master-capable, possibly in a write the cache had not shown when this rotation began):
+        // an unfit primary replaces nothing, so its CA is dropped before it signs anything.
+        trusted.remove(pending);
+        delete.add(pending);
+        return withEvent(idlePlan(f, trusted, delete), new Step(StepKind.RotationAbandoned,
+            "primary " + pendingPrimary + " cannot act as the CA; CA generation " + pending + " dropped"));
+      }
+      // The same primary's renewal: it waits, published, until its primary can act again.
+      return keep(f, phase, Optional.empty());
     }
     if (f.trustingPending() < f.participants()) {
       // still writing bundles (or a member joined): the wait begins when every Secret holds it
@@ -331,6 +345,9 @@ public final class RotationPlanner {
       }
       return start(f, trigger.get(), trusted, delete, Optional.empty(),
           "prepared CA generation " + pending + " dropped for the new primary; ");
+    }
+    if (!f.externalCa() && !f.primaryOk()) {
+      return keep(f, phase, Optional.empty()); // it activates once its primary can act as the CA again
     }
     if (f.trustingPending() < f.participants()) {
       // a member joined: it must hold (and load) the prepared CA before anyone presents a leaf of it

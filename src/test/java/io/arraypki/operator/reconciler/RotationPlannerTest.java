@@ -69,6 +69,39 @@ class RotationPlannerTest {
   }
 
   @Test
+  void aNewPrimaryFoundUnfitWhilePublishingHasItsCaDroppedBeforeItSigns() {
+    // the rotation began on a cache that did not yet show the new primary marked not master-capable
+    FactsBuilder publishing = idle().desiredPrimary("b").generations(Map.of(1L, "a", 2L, "b"))
+        .trusted(List.of(1L, 2L)).trustingPending(5).phase(new Phase(RotationPhase.PublishingTrust,
+            RotationReason.PrimaryChanged, 2L, NOW, NOW.plus(DELAY), null, NOW));
+    Plan plan = RotationPlanner.plan(publishing.primaryOk(false).now(NOW.plus(DELAY)).build());
+    assertThat(plan.phase().phase()).isEqualTo(RotationPhase.Idle);
+    assertThat(plan.active()).isEqualTo(1L);
+    assertThat(plan.activePrimary()).isEqualTo("a");
+    assertThat(plan.trusted()).containsExactly(1L);
+    assertThat(plan.delete()).containsExactly(2L);
+    assertThat(plan.events()).singleElement().satisfies(e -> {
+      assertThat(e.kind()).isEqualTo(RotationPlanner.StepKind.RotationAbandoned);
+      assertThat(e.message()).contains("primary b cannot act as the CA").contains("generation 2 dropped");
+    });
+    // the same facts with a fit primary activate: the check above is what holds it back
+    assertThat(RotationPlanner.plan(publishing.primaryOk(true).now(NOW.plus(DELAY)).build()).active()).isEqualTo(2L);
+  }
+
+  @Test
+  void aRenewalsPendingCaWaitsWhileItsPrimaryCannotActAndActivatesWhenItCan() {
+    FactsBuilder publishing = idle().generations(Map.of(1L, "a", 2L, "a")).trusted(List.of(1L, 2L))
+        .trustingPending(5).phase(new Phase(RotationPhase.PublishingTrust, RotationReason.Requested, 2L, NOW,
+            NOW.plus(DELAY), null, NOW)).now(NOW.plus(DELAY));
+    Plan held = RotationPlanner.plan(publishing.primaryOk(false).build());
+    assertThat(held.phase().phase()).isEqualTo(RotationPhase.PublishingTrust);
+    assertThat(held.active()).isEqualTo(1L);
+    assertThat(held.delete()).isEmpty();
+    assertThat(held.trusted()).containsExactly(1L, 2L);
+    assertThat(RotationPlanner.plan(publishing.primaryOk(true).build()).active()).isEqualTo(2L);
+  }
+
+  @Test
   void publishingWaitsForEveryMemberToTrustTheNewCaThenForThePropagationDelay() {
     FactsBuilder publishing = idle().desiredPrimary("b").generations(Map.of(1L, "a", 2L, "b"))
         .trusted(List.of(1L, 2L)).phase(new Phase(RotationPhase.PublishingTrust, RotationReason.PrimaryChanged, 2L,
