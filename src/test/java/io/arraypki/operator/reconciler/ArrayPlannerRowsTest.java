@@ -426,12 +426,34 @@ class ArrayPlannerRowsTest {
   // ---- section 3: new primary; section 6: rotation in the array plan ----
 
   @Test
+  void aNewPrimaryTheCacheShowsFitButTheApiServerShowsNotMasterCapableMakesNoCa() {
+    ClusterArray array = array("b");
+    Secret gen1 = generation(array, 1, ca);
+    array.setStatus(settled(gen1, List.of("a")));
+    ArrayNode liveB = node("b");
+    liveB.getSpec().masterCapable = false; // written just before spec.primary; the cache has not shown it yet
+    ArrayFacts facts = facts(List.of(node("a"), node("b")), Map.of(1L, gen1),
+        List.of(leaf(array, "a", Labels.COMPONENT_PEER), leaf(array, "b", Labels.COMPONENT_PEER)));
+
+    ArrayObservation seen = observe(array, facts, live(liveB));
+    assertThat(ArrayPlanner.rotation(seen, NOW).create()).isEmpty();
+    ArrayPlan plan = ArrayPlanner.plan(seen, ArrayPlanner.rotation(seen, NOW), NOW);
+    assertThat(condition(plan.status(), ClusterArrayReconciler.DEGRADED).getReason())
+        .isEqualTo("PrimaryNotMasterCapable");
+    assertThat(plan.status().ca.generation).isEqualTo(1L);
+    // a Node gone from the API server though still cached is no member either
+    assertThat(ArrayPlanner.rotation(observe(array, facts, n -> Optional.empty()), NOW).create()).isEmpty();
+    // what the live read decides: the same facts, read live as fit, make the new CA
+    assertThat(ArrayPlanner.rotation(observe(array, facts, live(node("b"))), NOW).create()).isPresent();
+  }
+
+  @Test
   void aNewPrimaryStartsARotationToANewGenerationAndTheArraySaysRotating() {
     ClusterArray array = array("b");
     Secret gen1 = generation(array, 1, ca);
     array.setStatus(settled(gen1, List.of("a")));
     ArrayObservation seen = observe(array, facts(List.of(node("a"), node("b")), Map.of(1L, gen1),
-        List.of(leaf(array, "a", Labels.COMPONENT_PEER), leaf(array, "b", Labels.COMPONENT_PEER))), n -> Optional.empty());
+        List.of(leaf(array, "a", Labels.COMPONENT_PEER), leaf(array, "b", Labels.COMPONENT_PEER))), live(node("b")));
 
     ArrayPlanner.Rotation rotation = ArrayPlanner.rotation(seen, NOW);
     assertThat(rotation.create()).contains(new ArrayPlanner.NewCa(2, "b",
