@@ -73,8 +73,9 @@ case "$memory_limit" in
     exit 1 ;;
   *) max_ram=$memory_limit ;;
 esac
-# BENCH_EXTRA_JAVA_OPTS: more flags for the measured JVM (a JFR recording, say); the figures are
-# then of that JVM, not of the image's.
+# BENCH_EXTRA_JAVA_OPTS: more flags for the measured JVM; the figures are then of that JVM, not of
+# the image's. BENCH_RECORD=profile records each measured window (issue, resign) with JFR into
+# target/bench/issue.jfr and resign.jfr (their figures then include the recording's cost).
 export OPERATOR_JAVA_OPTS="${jvm_flags[*]} -XX:MaxRAM=$max_ram ${BENCH_EXTRA_JAVA_OPTS:-}"
 echo "bench: operator JVM options (image flags, chart limit $memory_limit): $OPERATOR_JAVA_OPTS"
 

@@ -707,20 +707,30 @@ final class ArrayPlanner {
     facts.service().ifPresent(replacing::add);
     for (Secret secret : replacing) {
       String node = EventSources.label(secret, Labels.NODE);
-      for (Revocation superseded : Revocations.parseSuperseded(
-          LeafSecrets.annotation(secret, Labels.SUPERSEDED).orElse(null), node, now)) {
-        Instant due = superseded.revokedAt().plus(propagationDelay);
-        if (!superseded.notAfter().isAfter(now) || ledger.containsKey(superseded.serial())) {
-          continue;
-        }
-        if (due.isAfter(now) && !confirmedReplaced(facts, node, secret, superseded.serial())) {
-          wakeAt.add(due);
-        } else {
-          ledger.put(superseded.serial(), superseded);
-        }
-      }
+      revokeWhenDue(ledger, Revocations.parseSuperseded(LeafSecrets.annotation(secret, Labels.SUPERSEDED).orElse(null),
+          node, now), propagationDelay, now, wakeAt, serial -> confirmedReplaced(facts, node, secret, serial));
     }
     return new ArrayList<>(ledger.values());
+  }
+
+  /**
+   * Puts on the ledger each replaced certificate that is still valid and not listed yet, once
+   * {@code propagationDelay} has passed since it was replaced or its holder confirmed it serves
+   * the replacement; the others' due times go to {@code wakeAt}.
+   */
+  private static void revokeWhenDue(Map<BigInteger, Revocation> ledger, List<Revocation> replaced,
+      Duration propagationDelay, Instant now, List<Instant> wakeAt, java.util.function.Predicate<BigInteger> confirmed) {
+    for (Revocation superseded : replaced) {
+      if (!superseded.notAfter().isAfter(now) || ledger.containsKey(superseded.serial())) {
+        continue;
+      }
+      Instant due = superseded.revokedAt().plus(propagationDelay);
+      if (due.isAfter(now) && !confirmed.test(superseded.serial())) {
+        wakeAt.add(due);
+      } else {
+        ledger.put(superseded.serial(), superseded);
+      }
+    }
   }
 
   /**
@@ -735,21 +745,12 @@ final class ArrayPlanner {
     Map<BigInteger, Revocation> ledger = new LinkedHashMap<>();
     revocations.forEach(r -> ledger.put(r.serial(), r));
     for (var request : requests) {
-      String holder = "certificate/" + Optional.ofNullable(CertificateRequestSigner.annotation(request,
+      String holder = "certificate/" + Optional.ofNullable(EventSources.annotation(request,
           io.arraypki.operator.k8s.certmanager.CertificateRequest.CERTIFICATE_NAME))
           .orElse(request.getMetadata().getName());
-      for (Revocation superseded : Revocations.parseSuperseded(
-          CertificateRequestSigner.annotation(request, CertificateRequestSigner.SUPERSEDED), holder, now)) {
-        if (!superseded.notAfter().isAfter(now) || ledger.containsKey(superseded.serial())) {
-          continue;
-        }
-        Instant due = superseded.revokedAt().plus(propagationDelay);
-        if (due.isAfter(now)) {
-          wakeAt.add(due);
-        } else {
-          ledger.put(superseded.serial(), superseded);
-        }
-      }
+      // cert-manager's clients never confirm: the delay alone decides
+      revokeWhenDue(ledger, Revocations.parseSuperseded(EventSources.annotation(request,
+          CertificateRequestSigner.SUPERSEDED), holder, now), propagationDelay, now, wakeAt, serial -> false);
     }
     return new ArrayList<>(ledger.values());
   }

@@ -176,7 +176,7 @@ public class CertificateRequestSigner implements Reconciler<CertificateRequest> 
    * expired (kept forward, so that cert-manager deleting an old request loses nothing).
    */
   static List<Revocation> superseded(CertificateRequest request, List<CertificateRequest> inNamespace, Instant now) {
-    String certificate = annotation(request, CertificateRequest.CERTIFICATE_NAME);
+    String certificate = EventSources.annotation(request, CertificateRequest.CERTIFICATE_NAME);
     long revision = revision(request);
     if (certificate == null || revision < 0) {
       return List.of();
@@ -184,20 +184,20 @@ public class CertificateRequestSigner implements Reconciler<CertificateRequest> 
     Map<java.math.BigInteger, Revocation> found = new LinkedHashMap<>();
     for (CertificateRequest earlier : inNamespace) {
       if (earlier.getMetadata().getName().equals(request.getMetadata().getName())
-          || !certificate.equals(annotation(earlier, CertificateRequest.CERTIFICATE_NAME))
+          || !certificate.equals(EventSources.annotation(earlier, CertificateRequest.CERTIFICATE_NAME))
           || !request.arrayName().equals(earlier.arrayName()) || revision(earlier) >= revision
-          || !earlier.signed() || annotation(earlier, CA_GENERATION) == null) {
+          || !earlier.signed() || EventSources.annotation(earlier, CA_GENERATION) == null) {
         continue;
       }
       String holder = "certificate/" + certificate;
-      Revocations.parseSuperseded(annotation(earlier, SUPERSEDED), holder, now).stream()
+      Revocations.parseSuperseded(EventSources.annotation(earlier, SUPERSEDED), holder, now).stream()
           .filter(r -> r.notAfter().isAfter(now)).forEach(r -> found.putIfAbsent(r.serial(), r));
       try {
         X509Certificate cert = Pem.certificates(new String(Base64.getDecoder().decode(earlier.getStatus().certificate),
             StandardCharsets.UTF_8), "status.certificate").get(0);
         if (cert.getNotAfter().toInstant().isAfter(now)) {
           found.putIfAbsent(cert.getSerialNumber(), new Revocation(cert.getSerialNumber(),
-              Long.parseLong(annotation(earlier, CA_GENERATION)), now, cert.getNotAfter().toInstant(), holder,
+              Long.parseLong(EventSources.annotation(earlier, CA_GENERATION)), now, cert.getNotAfter().toInstant(), holder,
               "Renewed"));
         }
       } catch (PkiException | IllegalArgumentException | IndexOutOfBoundsException e) {
@@ -209,16 +209,11 @@ public class CertificateRequestSigner implements Reconciler<CertificateRequest> 
 
   static long revision(CertificateRequest request) {
     try {
-      String text = annotation(request, CertificateRequest.CERTIFICATE_REVISION);
+      String text = EventSources.annotation(request, CertificateRequest.CERTIFICATE_REVISION);
       return text == null ? -1 : Long.parseLong(text);
     } catch (NumberFormatException e) {
       return -1;
     }
-  }
-
-  static String annotation(CertificateRequest request, String key) {
-    var annotations = request.getMetadata().getAnnotations();
-    return annotations == null ? null : annotations.get(key);
   }
 
   private static String trustedGenerations(ClusterArray array) {

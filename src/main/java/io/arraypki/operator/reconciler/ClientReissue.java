@@ -26,7 +26,7 @@ final class ClientReissue {
   static List<Request> due(List<CertificateRequest> signed, long active, List<Long> trusted) {
     Map<String, CertificateRequest> latest = new TreeMap<>();
     for (CertificateRequest request : signed) {
-      String certificate = CertificateRequestSigner.annotation(request, CertificateRequest.CERTIFICATE_NAME);
+      String certificate = EventSources.annotation(request, CertificateRequest.CERTIFICATE_NAME);
       if (certificate != null) {
         latest.merge(certificate, request, (a, b) -> CertificateRequestSigner.revision(a)
             >= CertificateRequestSigner.revision(b) ? a : b);
@@ -34,13 +34,13 @@ final class ClientReissue {
     }
     List<Request> due = new ArrayList<>();
     latest.forEach((certificate, request) -> {
-      List<Long> signedByList = generations(CertificateRequestSigner.annotation(request,
+      List<Long> signedByList = generations(EventSources.annotation(request,
           CertificateRequestSigner.CA_GENERATION));
       if (signedByList.size() != 1) {
         return; // an annotation someone edited: nothing to go by
       }
       long signedBy = signedByList.get(0);
-      List<Long> trustedThen = generations(CertificateRequestSigner.annotation(request,
+      List<Long> trustedThen = generations(EventSources.annotation(request,
           CertificateRequestSigner.TRUSTED_GENERATIONS));
       List<Long> missing = trusted.stream().filter(g -> !trustedThen.contains(g)).sorted(Comparator.naturalOrder())
           .toList();

@@ -175,6 +175,7 @@ public final class ClusterBench {
     try (Watched ready = new Watched(client.resources(ArrayNode.class).inNamespace(ns).inform(), ClusterBench::ready);
         Watched signedByTwo = new Watched(client.secrets().inNamespace(ns).withLabel("arraypki.io/component", "peer")
             .inform(), s -> "2".equals(annotation(s, "arraypki.io/signed-by-generation")))) {
+      jvm.startRecording("issue");
       double cpuBeforeIssueMs = jvm.cpuMs();
       Instant issueStart = Instant.now();
       long t0 = System.nanoTime();
@@ -185,6 +186,9 @@ public final class ClusterBench {
       double issueCpuMs = jvm.cpuMs() - cpuBeforeIssueMs;
       long rssAfterIssueKb = jvm.rssKb();
       Instant issueEnd = Instant.now();
+      jvm.stopRecording("issue");
+      // the windows, so that a recording (BENCH_EXTRA_JAVA_OPTS) can be cut to them
+      results.put("issue_window", List.of(issueStart.toString(), issueEnd.toString()));
       results.put("issue_s", round(issue));
       results.put("issue_ratio", round(issue / floors.issueSeconds()));
       results.put("cpu_ms_per_member_issue", round(issueCpuMs / nodes));
@@ -210,6 +214,7 @@ public final class ClusterBench {
       results.put("heap_kb_per_member", round((double) (heapKb - baselineHeapKb) / nodes));
       Files.writeString(Path.of("target/bench/heap-histogram-at-n.txt"), jvm.heapHistogram());
 
+      jvm.startRecording("resign");
       double cpuBeforeResignMs = jvm.cpuMs();
       Instant resignStart = Instant.now();
       long t1 = System.nanoTime();
@@ -218,6 +223,8 @@ public final class ClusterBench {
       double resign = seconds(t1);
       double resignCpuMs = jvm.cpuMs() - cpuBeforeResignMs;
       Instant resignEnd = Instant.now();
+      jvm.stopRecording("resign");
+      results.put("resign_window", List.of(resignStart.toString(), resignEnd.toString()));
       results.put("resign_s", round(resign));
       results.put("resign_ratio", round(resign / floors.resignSeconds()));
       results.put("cpu_ms_per_member_resign", round(resignCpuMs / nodes));
@@ -487,6 +494,26 @@ public final class ClusterBench {
     /** jcmd's native memory summary (a one-line refusal when tracking is off). */
     String nativeMemorySummary() throws Exception {
       return command("jcmd", pid, "VM.native_memory", "summary");
+    }
+
+    /**
+     * Starts a JFR recording of one measured window when BENCH_RECORD is set (a JFR settings
+     * name, "profile" say); the recording's own cost is then in that window's figures.
+     */
+    void startRecording(String window) throws Exception {
+      String settings = System.getenv("BENCH_RECORD");
+      if (settings != null && !settings.isBlank()) {
+        command("jcmd", pid, "JFR.start", "name=" + window, "settings=" + settings);
+      }
+    }
+
+    /** Writes the window's recording to target/bench/{window}.jfr, if one was started. */
+    void stopRecording(String window) throws Exception {
+      String settings = System.getenv("BENCH_RECORD");
+      if (settings != null && !settings.isBlank()) {
+        command("jcmd", pid, "JFR.stop", "name=" + window,
+            "filename=" + Path.of("target/bench/" + window + ".jfr").toAbsolutePath());
+      }
     }
 
     /** Resident set size (/proc/[pid]/status VmRSS). */
