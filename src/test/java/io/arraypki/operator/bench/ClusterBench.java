@@ -177,6 +177,7 @@ public final class ClusterBench {
             .inform(), s -> "2".equals(annotation(s, "arraypki.io/signed-by-generation")))) {
       jvm.startRecording("issue");
       double cpuBeforeIssueMs = jvm.cpuMs();
+      double jitBeforeIssueMs = jvm.compilerCpuMs();
       Instant issueStart = Instant.now();
       long t0 = System.nanoTime();
       applyArrays(ns, nodes, arrays);
@@ -184,6 +185,7 @@ public final class ClusterBench {
       ready.await(nodes, waitLimit(nodes));
       double issue = seconds(t0);
       double issueCpuMs = jvm.cpuMs() - cpuBeforeIssueMs;
+      double issueJitMs = jvm.compilerCpuMs() - jitBeforeIssueMs;
       long rssAfterIssueKb = jvm.rssKb();
       Instant issueEnd = Instant.now();
       jvm.stopRecording("issue");
@@ -192,6 +194,7 @@ public final class ClusterBench {
       results.put("issue_s", round(issue));
       results.put("issue_ratio", round(issue / floors.issueSeconds()));
       results.put("cpu_ms_per_member_issue", round(issueCpuMs / nodes));
+      results.put("jit_cpu_ms_per_member_issue", round(issueJitMs / nodes));
       results.put("rss_mb_after_issue", round(rssAfterIssueKb / 1024.0));
 
       Thread.sleep(5_000); // audit entries reach the file in batches
@@ -216,18 +219,21 @@ public final class ClusterBench {
 
       jvm.startRecording("resign");
       double cpuBeforeResignMs = jvm.cpuMs();
+      double jitBeforeResignMs = jvm.compilerCpuMs();
       Instant resignStart = Instant.now();
       long t1 = System.nanoTime();
       changePrimaries(ns, arrays);
       signedByTwo.await(nodes, waitLimit(nodes));
       double resign = seconds(t1);
       double resignCpuMs = jvm.cpuMs() - cpuBeforeResignMs;
+      double resignJitMs = jvm.compilerCpuMs() - jitBeforeResignMs;
       Instant resignEnd = Instant.now();
       jvm.stopRecording("resign");
       results.put("resign_window", List.of(resignStart.toString(), resignEnd.toString()));
       results.put("resign_s", round(resign));
       results.put("resign_ratio", round(resign / floors.resignSeconds()));
       results.put("cpu_ms_per_member_resign", round(resignCpuMs / nodes));
+      results.put("jit_cpu_ms_per_member_resign", round(resignJitMs / nodes));
       Thread.sleep(5_000);
       Map<String, Integer> resignWrites = operatorWrites(resignStart, resignEnd);
       results.put("writes_per_member_resign", round((double) total(resignWrites) / nodes));
@@ -252,7 +258,7 @@ public final class ClusterBench {
     System.out.println("bench jvm_options: " + results.get("jvm_options"));
     System.out.println("bench: " + Stream.of("nodes", "arrays", "issue_s", "issue_floor_s", "issue_ratio", "resign_s",
             "resign_floor_s", "resign_ratio", "writes_per_member", "steady_writes", "cpu_ms_per_member_issue",
-            "cpu_ms_per_member_resign", "heap_mb", "heap_kb_per_member", "rss_mb")
+            "jit_cpu_ms_per_member_issue", "cpu_ms_per_member_resign", "jit_cpu_ms_per_member_resign", "heap_mb", "heap_kb_per_member", "rss_mb")
         .map(key -> key + "=" + results.get(key)).collect(Collectors.joining(" ")));
   }
 
@@ -459,6 +465,30 @@ public final class ClusterBench {
       // field 2, the command, is in parentheses and may hold spaces: fields[0] is field 3
       String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" +");
       long ticks = Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
+      return ticks * 1000.0 / clockTicksPerSecond;
+    }
+
+    /**
+     * CPU time so far of the JIT compiler threads (their names start "C1 Compiler" and "C2
+     * Compiler"), whose work falls wherever the operator is still young, apart from the rest.
+     */
+    double compilerCpuMs() throws IOException {
+      long ticks = 0;
+      try (var tasks = Files.list(Path.of("/proc", pid, "task"))) {
+        for (Path task : tasks.toList()) {
+          String stat;
+          try {
+            stat = Files.readString(task.resolve("stat"));
+          } catch (IOException gone) {
+            continue; // the thread ended
+          }
+          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" +");
+            ticks += Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
+          }
+        }
+      }
       return ticks * 1000.0 / clockTicksPerSecond;
     }
 
