@@ -258,7 +258,11 @@ public final class RotationPlanner {
           .orElseGet(() -> idlePlan(f, trusted, delete));
     }
     boolean wanted = f.externalCa() || Objects.equals(pendingPrimary, f.desiredPrimary());
-    if (!wanted) {
+    // A primary that cannot act as the CA (offline, not master-capable, possibly in a write the
+    // cache had not shown when this rotation began) replaces nothing: a new primary's CA is
+    // dropped before it signs anything; the same primary's renewal waits, published, below.
+    boolean primaryUnfit = !f.externalCa() && !f.primaryOk();
+    if (!wanted || (primaryUnfit && !Objects.equals(pendingPrimary, f.activePrimary()))) {
       trusted.remove(pending);
       delete.add(pending);
       if (trigger.isEmpty()) {
@@ -270,18 +274,8 @@ public final class RotationPlanner {
       return start(f, trigger.get(), trusted, delete, Optional.empty(),
           "superseded CA generation " + pending + "; ");
     }
-    if (!f.externalCa() && !f.primaryOk()) {
-      if (!Objects.equals(pendingPrimary, f.activePrimary())) {
-        // The new primary turned out unable to act as the CA (it went offline, or was marked not
-        // master-capable, possibly in a write the cache had not shown when this rotation began):
-        // an unfit primary replaces nothing, so its CA is dropped before it signs anything.
-        trusted.remove(pending);
-        delete.add(pending);
-        return withEvent(idlePlan(f, trusted, delete), new Step(StepKind.RotationAbandoned,
-            "primary " + pendingPrimary + " cannot act as the CA; CA generation " + pending + " dropped"));
-      }
-      // The same primary's renewal: it waits, published, until its primary can act again.
-      return keep(f, phase, Optional.empty());
+    if (primaryUnfit) {
+      return keep(f, phase, Optional.empty()); // it activates once its primary can act as the CA again
     }
     if (f.trustingPending() < f.participants()) {
       // still writing bundles (or a member joined): the wait begins when every Secret holds it

@@ -189,7 +189,7 @@ public final class ClusterBench {
       long rssAfterIssueKb = jvm.rssKb();
       Instant issueEnd = Instant.now();
       jvm.stopRecording("issue");
-      // the windows, so that a recording (BENCH_EXTRA_JAVA_OPTS) can be cut to them
+      // the windows, so that a recording of the whole run (BENCH_EXTRA_JAVA_OPTS) can be cut to them
       results.put("issue_window", List.of(issueStart.toString(), issueEnd.toString()));
       results.put("issue_s", round(issue));
       results.put("issue_ratio", round(issue / floors.issueSeconds()));
@@ -453,19 +453,24 @@ public final class ClusterBench {
 
   /** The operator's JVM, a child of the launcher whose pid the start script writes, and its meters. */
   private record OperatorJvm(String pid, long clockTicksPerSecond) {
+    private static final String RECORDING_SETTINGS = System.getenv().getOrDefault("BENCH_RECORD", "");
+
     static OperatorJvm of(Path project) throws Exception {
       String launcher = Files.readString(project.resolve("target/least-privilege/operator.pid")).trim();
       String pid = command("pgrep", "-P", launcher).trim().lines().findFirst().orElse(launcher);
       return new OperatorJvm(pid, Long.parseLong(command("getconf", "CLK_TCK").trim()));
     }
 
-    /** User plus system CPU time of all its threads so far (/proc/[pid]/stat fields 14 and 15). */
+    /** User plus system CPU time of all its threads so far. */
     double cpuMs() throws IOException {
-      String stat = Files.readString(Path.of("/proc", pid, "stat"));
+      return cpuTicks(Files.readString(Path.of("/proc", pid, "stat"))) * 1000.0 / clockTicksPerSecond;
+    }
+
+    /** utime + stime of a process's or a thread's stat line (fields 14 and 15), in clock ticks. */
+    private static long cpuTicks(String stat) {
       // field 2, the command, is in parentheses and may hold spaces: fields[0] is field 3
       String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" +");
-      long ticks = Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
-      return ticks * 1000.0 / clockTicksPerSecond;
+      return Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
     }
 
     /**
@@ -484,8 +489,7 @@ public final class ClusterBench {
           }
           String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
           if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" +");
-            ticks += Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
+            ticks += cpuTicks(stat);
           }
         }
       }
@@ -531,16 +535,14 @@ public final class ClusterBench {
      * name, "profile" say); the recording's own cost is then in that window's figures.
      */
     void startRecording(String window) throws Exception {
-      String settings = System.getenv("BENCH_RECORD");
-      if (settings != null && !settings.isBlank()) {
-        command("jcmd", pid, "JFR.start", "name=" + window, "settings=" + settings);
+      if (!RECORDING_SETTINGS.isBlank()) {
+        command("jcmd", pid, "JFR.start", "name=" + window, "settings=" + RECORDING_SETTINGS);
       }
     }
 
     /** Writes the window's recording to target/bench/{window}.jfr, if one was started. */
     void stopRecording(String window) throws Exception {
-      String settings = System.getenv("BENCH_RECORD");
-      if (settings != null && !settings.isBlank()) {
+      if (!RECORDING_SETTINGS.isBlank()) {
         command("jcmd", pid, "JFR.stop", "name=" + window,
             "filename=" + Path.of("target/bench/" + window + ".jfr").toAbsolutePath());
       }
