@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -177,7 +178,7 @@ public final class ClusterBench {
             .inform(), s -> "2".equals(annotation(s, "arraypki.io/signed-by-generation")))) {
       jvm.startRecording("issue");
       double cpuBeforeIssueMs = jvm.cpuMs();
-      double jitBeforeIssueMs = jvm.compilerCpuMs();
+      Map<String, OperatorJvm.ThreadCpu> threadsBeforeIssue = jvm.threadCpu();
       Instant issueStart = Instant.now();
       long t0 = System.nanoTime();
       applyArrays(ns, nodes, arrays);
@@ -185,7 +186,7 @@ public final class ClusterBench {
       ready.await(nodes, waitLimit(nodes));
       double issue = seconds(t0);
       double issueCpuMs = jvm.cpuMs() - cpuBeforeIssueMs;
-      double issueJitMs = jvm.compilerCpuMs() - jitBeforeIssueMs;
+      Map<String, Double> issueByThread = jvm.cpuMsPerMemberByGroup(threadsBeforeIssue, jvm.threadCpu(), nodes);
       long rssAfterIssueKb = jvm.rssKb();
       Instant issueEnd = Instant.now();
       jvm.stopRecording("issue");
@@ -194,7 +195,8 @@ public final class ClusterBench {
       results.put("issue_s", round(issue));
       results.put("issue_ratio", round(issue / floors.issueSeconds()));
       results.put("cpu_ms_per_member_issue", round(issueCpuMs / nodes));
-      results.put("jit_cpu_ms_per_member_issue", round(issueJitMs / nodes));
+      results.put("jit_cpu_ms_per_member_issue", issueByThread.getOrDefault("jit", 0.0));
+      results.put("cpu_ms_per_member_issue_by_thread", issueByThread);
       results.put("rss_mb_after_issue", round(rssAfterIssueKb / 1024.0));
 
       Thread.sleep(5_000); // audit entries reach the file in batches
@@ -219,21 +221,22 @@ public final class ClusterBench {
 
       jvm.startRecording("resign");
       double cpuBeforeResignMs = jvm.cpuMs();
-      double jitBeforeResignMs = jvm.compilerCpuMs();
+      Map<String, OperatorJvm.ThreadCpu> threadsBeforeResign = jvm.threadCpu();
       Instant resignStart = Instant.now();
       long t1 = System.nanoTime();
       changePrimaries(ns, arrays);
       signedByTwo.await(nodes, waitLimit(nodes));
       double resign = seconds(t1);
       double resignCpuMs = jvm.cpuMs() - cpuBeforeResignMs;
-      double resignJitMs = jvm.compilerCpuMs() - jitBeforeResignMs;
+      Map<String, Double> resignByThread = jvm.cpuMsPerMemberByGroup(threadsBeforeResign, jvm.threadCpu(), nodes);
       Instant resignEnd = Instant.now();
       jvm.stopRecording("resign");
       results.put("resign_window", List.of(resignStart.toString(), resignEnd.toString()));
       results.put("resign_s", round(resign));
       results.put("resign_ratio", round(resign / floors.resignSeconds()));
       results.put("cpu_ms_per_member_resign", round(resignCpuMs / nodes));
-      results.put("jit_cpu_ms_per_member_resign", round(resignJitMs / nodes));
+      results.put("jit_cpu_ms_per_member_resign", resignByThread.getOrDefault("jit", 0.0));
+      results.put("cpu_ms_per_member_resign_by_thread", resignByThread);
       Thread.sleep(5_000);
       Map<String, Integer> resignWrites = operatorWrites(resignStart, resignEnd);
       results.put("writes_per_member_resign", round((double) total(resignWrites) / nodes));
@@ -473,12 +476,12 @@ public final class ClusterBench {
       return Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
     }
 
-    /**
-     * CPU time so far of the JIT compiler threads (their names start "C1 Compiler" and "C2
-     * Compiler"), whose work falls wherever the operator is still young, apart from the rest.
-     */
-    double compilerCpuMs() throws IOException {
-      long ticks = 0;
+    /** One thread's name (as Linux keeps it: the first 15 characters) and CPU ticks so far. */
+    record ThreadCpu(String name, long ticks) {}
+
+    /** Every live thread's name and CPU ticks, by thread id. */
+    Map<String, ThreadCpu> threadCpu() throws IOException {
+      Map<String, ThreadCpu> threads = new HashMap<>();
       try (var tasks = Files.list(Path.of("/proc", pid, "task"))) {
         for (Path task : tasks.toList()) {
           String stat;
@@ -487,13 +490,54 @@ public final class ClusterBench {
           } catch (IOException gone) {
             continue; // the thread ended
           }
-          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
-            ticks += cpuTicks(stat);
-          }
+          threads.put(task.getFileName().toString(),
+              new ThreadCpu(stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuTicks(stat)));
         }
       }
-      return ticks * 1000.0 / clockTicksPerSecond;
+      return threads;
+    }
+
+    /**
+     * CPU ms per member between two reads, by what the threads do: "reconcile" (JOSDK's
+     * executors, named pool-N-thread-M, or ReconcilerExecutor-... while they reconcile), "http"
+     * (the JDK HTTP client's pool and selector: watch events, responses, TLS), "informer"
+     * (Fabric8's handler pool, named after a hash code: cache updates and event dispatch), "jit"
+     * (C1 and C2), "gc" (the serial collector runs in the VM Thread) and "other". A thread is
+     * counted by its id, so a renamed one stays in its group; one that ended between the reads is
+     * missing (the groups' sum is then below the process's CPU).
+     */
+    Map<String, Double> cpuMsPerMemberByGroup(Map<String, ThreadCpu> before, Map<String, ThreadCpu> after,
+        int members) {
+      Map<String, Double> ms = new TreeMap<>();
+      after.forEach((tid, now) -> {
+        ThreadCpu then = before.get(tid);
+        String group = threadGroup(now.name(), then == null ? now.name() : then.name());
+        long ticks = now.ticks() - (then == null ? 0 : then.ticks());
+        ms.merge(group, ticks * 1000.0 / clockTicksPerSecond, Double::sum);
+      });
+      ms.replaceAll((group, total) -> round(total / members));
+      return ms;
+    }
+
+    private static String threadGroup(String name, String earlierName) {
+      for (String n : List.of(name, earlierName)) {
+        if (n.startsWith("C1 Compiler") || n.startsWith("C2 Compiler")) {
+          return "jit";
+        }
+        if (n.startsWith("pool-") || n.startsWith("ReconcilerExec")) {
+          return "reconcile";
+        }
+        if (n.startsWith("JdkHttpClient") || n.startsWith("HttpClient-")) {
+          return "http";
+        }
+        if (n.equals("VM Thread")) {
+          return "gc";
+        }
+        if (n.matches("-?\\d+-.*")) { // "-1631717345-pool-3-thread-1", cut to "-1631717345-poo"
+          return "informer";
+        }
+      }
+      return "other";
     }
 
     /** Live heap after a full GC, or -1 if jcmd reports none. */
