@@ -124,8 +124,16 @@ class MemberPodsRotationTest {
     MemberPods members = MemberPods.start(client(), ns(), "hasty", nodes);
     try (Propagation propagation = new Propagation(client(), ns(), members)) {
       Waits.upTo(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(members::allPeersReached);
+      // What the rotation's failures are measured against: a steady state once every member has
+      // reached every other, as in the safe array's test. Startup is not part of it: on a loaded
+      // machine a member's first handshakes can time out while its peers' JVMs are still cold.
+      MemberPods.Totals reached = members.totals();
+      Waits.upTo(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> members.totals().minus(reached).attempts() >= 3L * 2 * 5);
       MemberPods.Totals start = members.totals();
-      assertThat(start.failures()).as("no failure before the rotation: " + start.recentFailures()).isZero();
+      MemberPods.Totals steady = start.minus(reached);
+      assertThat(steady.failures()).as("no failure in the steady state before the rotation: " + steady.recentFailures())
+          .isZero();
       Instant began = Instant.now();
       scenario.setPrimary("hasty", "hasty-1");
       awaitRotatedTo(2, members, propagation);
