@@ -503,7 +503,7 @@ public final class ClusterBench {
      * (the JDK HTTP client's pool and selector: watch events, responses, TLS), "informer"
      * (Fabric8's handler pool, named after a hash code: cache updates and event dispatch), "jit"
      * (C1 and C2), "gc" (the serial collector runs in the VM Thread) and "other". A thread is
-     * counted by its id, so a renamed one stays in its group; one that ended between the reads is
+     * counted by its id, and JOSDK's renaming keeps it in its group; one that ended between the reads is
      * missing (the groups' sum is then below the process's CPU).
      */
     Map<String, Double> cpuMsPerMemberByGroup(Map<String, ThreadCpu> before, Map<String, ThreadCpu> after,
@@ -511,31 +511,28 @@ public final class ClusterBench {
       Map<String, Double> ms = new TreeMap<>();
       after.forEach((tid, now) -> {
         ThreadCpu then = before.get(tid);
-        String group = threadGroup(now.name(), then == null ? now.name() : then.name());
         long ticks = now.ticks() - (then == null ? 0 : then.ticks());
-        ms.merge(group, ticks * 1000.0 / clockTicksPerSecond, Double::sum);
+        ms.merge(threadGroup(now.name()), ticks * 1000.0 / clockTicksPerSecond, Double::sum);
       });
       ms.replaceAll((group, total) -> round(total / members));
       return ms;
     }
 
-    private static String threadGroup(String name, String earlierName) {
-      for (String n : List.of(name, earlierName)) {
-        if (n.startsWith("C1 Compiler") || n.startsWith("C2 Compiler")) {
-          return "jit";
-        }
-        if (n.startsWith("pool-") || n.startsWith("ReconcilerExec")) {
-          return "reconcile";
-        }
-        if (n.startsWith("JdkHttpClient") || n.startsWith("HttpClient-")) {
-          return "http";
-        }
-        if (n.equals("VM Thread")) {
-          return "gc";
-        }
-        if (n.matches("-?\\d+-.*")) { // "-1631717345-pool-3-thread-1", cut to "-1631717345-poo"
-          return "informer";
-        }
+    private static String threadGroup(String name) {
+      if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+        return "jit";
+      }
+      if (name.startsWith("pool-") || name.startsWith("ReconcilerExec")) {
+        return "reconcile";
+      }
+      if (name.startsWith("JdkHttpClient") || name.startsWith("HttpClient-")) {
+        return "http";
+      }
+      if (name.equals("VM Thread")) {
+        return "gc";
+      }
+      if (name.matches("-?\\d+-.*")) { // "-1631717345-pool-3-thread-1", cut to "-1631717345-poo"
+        return "informer";
       }
       return "other";
     }
