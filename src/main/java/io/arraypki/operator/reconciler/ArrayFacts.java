@@ -67,10 +67,13 @@ record ArrayFacts(
     List<Secret> issued = arraySecrets.stream()
         .filter(s -> EventSources.label(s, Labels.NODE) != null)
         .toList();
-    Optional<Secret> service = arraySecrets.stream()
+    // By name, not from the index: a lookup by name also sees what this operator just wrote (JOSDK
+    // keeps it until the watch brings it), so a reconcile right after the service certificate was
+    // issued does not take it for missing and issue it again.
+    Optional<Secret> service = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace,
+            Names.serviceSecret(name))
         .filter(s -> Labels.COMPONENT_SERVICE.equals(EventSources.label(s, Labels.COMPONENT))
-            && s.getMetadata().getName().equals(Names.serviceSecret(name)))
-        .findFirst();
+            && name.equals(EventSources.label(s, Labels.ARRAY)));
     // Everything signed by the array that a rotation must move: members' peer certificates and
     // the service certificate.
     List<Secret> participants = new java.util.ArrayList<>(issued.stream()
@@ -98,6 +101,17 @@ record ArrayFacts(
     }
     return new ArrayFacts(members, membersByName, generations, issued, List.copyOf(participants), service, alias,
         Map.copyOf(confirmations), departing);
+  }
+
+  /** These facts with more CA generations: those the cache had not shown yet, read from the API server. */
+  ArrayFacts withGenerations(Map<Long, Secret> more) {
+    if (more.isEmpty()) {
+      return this;
+    }
+    Map<Long, Secret> all = new TreeMap<>(generations);
+    all.putAll(more);
+    return new ArrayFacts(members, membersByName, all, issued, participants, service, alias, confirmations,
+        departing);
   }
 
   /** What the member {@code node} last confirmed on its trust Lease, if it ever did. */

@@ -4,6 +4,8 @@ import io.arraypki.operator.api.ArrayNode;
 import io.arraypki.operator.api.CandidateMap;
 import io.arraypki.operator.api.ClusterArray;
 import io.arraypki.operator.api.ClusterArrayStatus;
+import io.arraypki.operator.k8s.CaSecrets;
+import io.arraypki.operator.k8s.Labels;
 import io.arraypki.operator.k8s.Names;
 import io.arraypki.operator.k8s.Revocations;
 import io.arraypki.operator.k8s.SecretData;
@@ -17,9 +19,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 
 /**
  * Everything one array reconcile reads, read once: the caches' view of the array, the user's
@@ -60,7 +66,16 @@ record ArrayObservation(
     ArraySettings settings = ArraySettings.of(array.getSpec());
     boolean nodesSynced = EventSources.source(context, ArrayNode.class, EventSources.NODES).getStatus()
         == io.javaoperatorsdk.operator.health.Status.HEALTHY;
-    return of(array, ArrayFacts.read(array, context),
+    ClusterArrayStatus status = Optional.ofNullable(array.getStatus()).orElseGet(ClusterArrayStatus::new);
+    ArrayFacts cached = ArrayFacts.read(array, context);
+    ArrayFacts facts = cached.withGenerations(namedButNotCached(name, status, cached.generations(),
+        generation -> {
+          String secret = Names.caGenerationSecret(name, generation);
+          // JOSDK's cache of what this operator wrote first, then the API server
+          return EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, secret)
+              .or(() -> Optional.ofNullable(context.getClient().secrets().inNamespace(namespace).withName(secret).get()));
+        }));
+    return of(array, facts,
         EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace, Names.trustConfigMap(name)),
         EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, Names.revocationLedgerSecret(name)),
         readIssuer(array, context, settings, now),
@@ -71,6 +86,39 @@ record ArrayObservation(
             .withName(node).get()),
         KeystorePasswords.read(context.getClient(), namespace, array.getSpec().keystores), now)
         .withClientRequests(clientRequests(context, namespace, name));
+  }
+
+  /**
+   * The CA generations the array's status names (signing, trusted, being rotated to) that the
+   * cache of the array's Secrets does not hold, as {@code read} finds them. That cache can lag the
+   * status: the status this operator wrote is cached as written, while a generation Secret created
+   * in the same reconcile arrives later by watch. A generation that seems lost is made anew (a
+   * rotation nobody asked for, every member re-signed), so only a read that finds nothing may say
+   * it is lost. Whatever {@code read} returns must be that generation of this array's CA.
+   */
+  static Map<Long, Secret> namedButNotCached(String array, ClusterArrayStatus status, Map<Long, Secret> cached,
+      LongFunction<Optional<Secret>> read) {
+    SortedSet<Long> named = new TreeSet<>();
+    if (status.ca != null && status.ca.generation != null) {
+      named.add(status.ca.generation);
+    }
+    if (status.trustedCAs != null) {
+      status.trustedCAs.stream().map(t -> t.generation).filter(Objects::nonNull).forEach(named::add);
+    }
+    if (status.rotation != null && status.rotation.toGeneration != null) {
+      named.add(status.rotation.toGeneration);
+    }
+    named.removeAll(cached.keySet());
+    Map<Long, Secret> found = new TreeMap<>();
+    for (long generation : named) {
+      read.apply(generation)
+          .filter(s -> Labels.COMPONENT_CA.equals(EventSources.label(s, Labels.COMPONENT))
+              && array.equals(EventSources.label(s, Labels.ARRAY))
+              && s.getMetadata().getName().equals(Names.caGenerationSecret(array, generation))
+              && CaSecrets.generation(s).filter(g -> g == generation).isPresent())
+          .ifPresent(s -> found.put(generation, s));
+    }
+    return found;
   }
 
   /** The cert-manager CertificateRequests this array signed (none where cert-manager is not installed). */

@@ -75,6 +75,71 @@ class ArrayPlannerTest {
   }
 
   @Test
+  void aGenerationTheStatusNamesButTheCacheHasNotShownYetIsReadAndNoSecondCaIsMade() {
+    ClusterArray array = array("a", null);
+    Secret gen1 = generation(array, 1, ca(1, NOW.plus(Duration.ofDays(3650))), Map.of());
+    array.setStatus(settledStatus(array, gen1));
+    // the status this operator wrote is cached as written; the Secret it created has not come by watch
+    ArrayFacts cached = facts(List.of(node("a")), Map.of(), List.of());
+    ArrayObservation fromTheCacheAlone = observe(array, cached, Optional.empty(), Optional.empty(), GONE, NOW);
+    assertThat(ArrayPlanner.firstGeneration(fromTheCacheAlone)).as("what the cache alone would make")
+        .contains(new ArrayPlanner.NewCa(2, "a", null));
+
+    Map<Long, Secret> read = ArrayObservation.namedButNotCached(ARRAY, array.getStatus(), cached.generations(),
+        g -> g == 1 ? Optional.of(gen1) : Optional.empty());
+    ArrayObservation seen = observe(array, cached.withGenerations(read), Optional.empty(), Optional.empty(), GONE, NOW);
+
+    assertThat(read).containsOnlyKeys(1L);
+    assertThat(ArrayPlanner.firstGeneration(seen)).isEmpty();
+    ArrayPlanner.Rotation rotation = ArrayPlanner.rotation(seen, NOW);
+    assertThat(rotation.create()).isEmpty();
+    ArrayPlan plan = ArrayPlanner.plan(seen, rotation, NOW);
+    assertThat(plan.status().ca.generation).isEqualTo(1L);
+    assertThat(plan.announcements()).noneMatch(a -> a instanceof ArrayAnnouncement.CaGenerated);
+  }
+
+  @Test
+  void aGenerationTheApiServerDoesNotHaveEitherIsLostAndTheNextNumberIsMade() {
+    ClusterArray array = array("a", null);
+    Secret gen1 = generation(array, 1, ca(1, NOW.plus(Duration.ofDays(3650))), Map.of());
+    array.setStatus(settledStatus(array, gen1));
+    ArrayFacts cached = facts(List.of(node("a")), Map.of(), List.of());
+
+    Map<Long, Secret> read = ArrayObservation.namedButNotCached(ARRAY, array.getStatus(), cached.generations(),
+        g -> Optional.empty());
+    ArrayObservation seen = observe(array, cached.withGenerations(read), Optional.empty(), Optional.empty(), GONE, NOW);
+
+    assertThat(read).isEmpty();
+    assertThat(ArrayPlanner.firstGeneration(seen)).contains(new ArrayPlanner.NewCa(2, "a", null));
+  }
+
+  @Test
+  void onlyTheNamedGenerationOfThisArraysCaIsTakenFromTheRead() {
+    ClusterArray array = array("a", null);
+    Secret gen1 = generation(array, 1, ca(1, NOW.plus(Duration.ofDays(3650))), Map.of());
+    Secret gen2 = generation(array, 2, ca(2, NOW.plus(Duration.ofDays(3650))), Map.of());
+    ClusterArrayStatus status = settledStatus(array, gen1);
+    status.rotation = new io.arraypki.operator.api.RotationStatus();
+    status.rotation.toGeneration = 2L;
+    Secret otherArrays = generation(array, 2, ca(2, NOW.plus(Duration.ofDays(3650))), Map.of());
+    otherArrays.getMetadata().getLabels().put(Labels.ARRAY, "another");
+    Secret notACa = generation(array, 2, ca(2, NOW.plus(Duration.ofDays(3650))), Map.of());
+    notACa.getMetadata().getLabels().put(Labels.COMPONENT, Labels.COMPONENT_PEER);
+
+    List<Long> asked = new java.util.ArrayList<>();
+    Map<Long, Secret> cachedOne = ArrayObservation.namedButNotCached(ARRAY, status, Map.of(1L, gen1),
+        g -> { asked.add(g); return Optional.of(gen2); });
+    assertThat(asked).as("only what the cache lacks is read").containsExactly(2L);
+    assertThat(cachedOne).containsOnlyKeys(2L);
+    assertThat(ArrayObservation.namedButNotCached(ARRAY, status, Map.of(), g -> Optional.of(gen2)))
+        .as("a Secret of another generation is not taken for generation 1").containsOnlyKeys(2L);
+    assertThat(ArrayObservation.namedButNotCached(ARRAY, status, Map.of(1L, gen1), g -> Optional.of(otherArrays)))
+        .isEmpty();
+    assertThat(ArrayObservation.namedButNotCached(ARRAY, status, Map.of(1L, gen1), g -> Optional.of(notACa)))
+        .isEmpty();
+  }
+
+  @Test
   void aPrimaryThatIsNotAMemberIssuesNothingAndDegradesTheArray() {
     ClusterArray array = array("z", null);
     ArrayObservation seen = observe(array, facts(List.of(node("a")), Map.of(), List.of()), Optional.empty(),
