@@ -59,6 +59,8 @@ record ArrayObservation(
     Entitlement.Confirmed<Secret> confirmed,
     KeystorePasswords keystores,
     List<io.arraypki.operator.k8s.certmanager.CertificateRequest> clientRequests) {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ArrayObservation.class);
+
 
   static ArrayObservation read(ClusterArray array, Context<ClusterArray> context, Instant now) {
     String name = array.getMetadata().getName();
@@ -72,8 +74,20 @@ record ArrayObservation(
         generation -> {
           String secret = Names.caGenerationSecret(name, generation);
           // JOSDK's cache of what this operator wrote first, then the API server
-          return EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, secret)
-              .or(() -> Optional.ofNullable(context.getClient().secrets().inNamespace(namespace).withName(secret).get()));
+          Optional<Secret> recent = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, secret);
+          Optional<Secret> found = recent.or(() ->
+              Optional.ofNullable(context.getClient().secrets().inNamespace(namespace).withName(secret).get()));
+          if (found.isPresent()) {
+            // the race this read exists for: worth a line when it happens
+            LOG.info("{}/{}: CA generation {} is named by the array's status and not in the Secrets' index yet;"
+                + " found {}", namespace, name, generation,
+                recent.isPresent() ? "among this operator's recent writes" : "on the API server");
+          } else {
+            // lost (deleted, or its namespace is going): the planner makes the next generation
+            LOG.debug("{}/{}: CA generation {} named by the array's status does not exist", namespace, name,
+                generation);
+          }
+          return found;
         }));
     return of(array, facts,
         EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace, Names.trustConfigMap(name)),
