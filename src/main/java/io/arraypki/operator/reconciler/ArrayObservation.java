@@ -61,7 +61,6 @@ record ArrayObservation(
     List<io.arraypki.operator.k8s.certmanager.CertificateRequest> clientRequests) {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ArrayObservation.class);
 
-
   static ArrayObservation read(ClusterArray array, Context<ClusterArray> context, Instant now) {
     String name = array.getMetadata().getName();
     String namespace = array.getMetadata().getNamespace();
@@ -71,24 +70,7 @@ record ArrayObservation(
     ClusterArrayStatus status = Optional.ofNullable(array.getStatus()).orElseGet(ClusterArrayStatus::new);
     ArrayFacts cached = ArrayFacts.read(array, context);
     ArrayFacts facts = cached.withGenerations(namedButNotCached(name, status, cached.generations(),
-        generation -> {
-          String secret = Names.caGenerationSecret(name, generation);
-          // JOSDK's cache of what this operator wrote first, then the API server
-          Optional<Secret> recent = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, secret);
-          Optional<Secret> found = recent.or(() ->
-              Optional.ofNullable(context.getClient().secrets().inNamespace(namespace).withName(secret).get()));
-          if (found.isPresent()) {
-            // the race this read exists for: worth a line when it happens
-            LOG.info("{}/{}: CA generation {} is named by the array's status and not in the Secrets' index yet;"
-                + " found {}", namespace, name, generation,
-                recent.isPresent() ? "among this operator's recent writes" : "on the API server");
-          } else {
-            // lost (deleted, or its namespace is going): the planner makes the next generation
-            LOG.debug("{}/{}: CA generation {} named by the array's status does not exist", namespace, name,
-                generation);
-          }
-          return found;
-        }));
+        generation -> generationByName(context, namespace, name, generation)));
     return of(array, facts,
         EventSources.get(context, ConfigMap.class, EventSources.CONFIG_MAPS, namespace, Names.trustConfigMap(name)),
         EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, Names.revocationLedgerSecret(name)),
@@ -131,6 +113,24 @@ record ArrayObservation(
               && s.getMetadata().getName().equals(Names.caGenerationSecret(array, generation))
               && CaSecrets.generation(s).filter(g -> g == generation).isPresent())
           .ifPresent(s -> found.put(generation, s));
+    }
+    return found;
+  }
+
+  /** A CA generation's Secret by name: JOSDK's cache of this operator's recent writes, then the API server. */
+  private static Optional<Secret> generationByName(Context<ClusterArray> context, String namespace, String array,
+      long generation) {
+    String secret = Names.caGenerationSecret(array, generation);
+    Optional<Secret> recent = EventSources.get(context, Secret.class, EventSources.SECRETS, namespace, secret);
+    Optional<Secret> found = recent.or(() ->
+        Optional.ofNullable(context.getClient().secrets().inNamespace(namespace).withName(secret).get()));
+    if (found.isPresent()) {
+      // the race the read exists for: worth a line when it happens
+      LOG.info("{}/{}: CA generation {} is named by the array's status and not in the Secrets' index yet; found {}",
+          namespace, array, generation, recent.isPresent() ? "among this operator's recent writes" : "on the API server");
+    } else {
+      // lost (deleted, or its namespace is going): the planner makes the next generation
+      LOG.debug("{}/{}: CA generation {} named by the array's status does not exist", namespace, array, generation);
     }
     return found;
   }
