@@ -275,7 +275,11 @@ public final class MemberPods {
         .addNewPort().withName("stats").withContainerPort(8080).endPort()
         .withNewReadinessProbe().withNewHttpGet().withPath("/healthz").withNewPort(8080).endHttpGet()
         .withPeriodSeconds(2).endReadinessProbe()
-        .withNewResources().addToLimits("memory", new Quantity("32Mi")).endResources()
+        // a CPU request as the Java members have: a container without one gets the kernel's
+        // minimum weight (cpu.shares 2 against their 51), and on a busy node it was starved for
+        // seconds at a time, so the Java members' handshakes with it timed out
+        .withNewResources().addToLimits("memory", new Quantity("32Mi")).addToRequests("cpu", new Quantity("50m"))
+        .endResources()
         .withSecurityContext(restricted)
         .withVolumeMounts(mounts(false))
         .endContainer()
@@ -283,7 +287,8 @@ public final class MemberPods {
         .withArgs("confirm-trust")
         .addAllToEnv(confirmationEnv(node))
         .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-XX:TieredStopAtLevel=1 -XX:+UseSerialGC").endEnv()
-        .withNewResources().addToLimits("memory", new Quantity("128Mi")).endResources()
+        .withNewResources().addToLimits("memory", new Quantity("128Mi")).addToRequests("cpu", new Quantity("20m"))
+        .endResources()
         .withSecurityContext(restricted)
         .withVolumeMounts(mounts(true))
         .endContainer()
