@@ -73,8 +73,13 @@ class AlertsAndDashboardTest {
     scenario.patch(io.arraypki.operator.api.ArrayNode.class, "renewed-0",
         "{\"metadata\":{\"annotations\":{\"arraypki.io/renew\":\"alerts-1\"}}}");
     // a verify problem: the candidate map edited by hand (repaired, and counted)
-    Waits.converge().until(() -> operator.getKubernetesClient().resources(CandidateMap.class).inNamespace(ns())
-        .withName("watch").get() != null);
+    // once the map lists its three candidates: an edit before the operator's own last write of it
+    // would be overwritten by that write, never seen as an edit
+    Waits.converge().until(() -> {
+      CandidateMap map = operator.getKubernetesClient().resources(CandidateMap.class).inNamespace(ns())
+          .withName("watch").get();
+      return map != null && map.getSpec().entries != null && map.getSpec().entries.size() == 3;
+    });
     scenario.patch(CandidateMap.class, "watch", "{\"spec\":{\"entries\":[{\"node\":\"watch-0\",\"certificateDigest\":"
         + "\"sha256:" + "00".repeat(32) + "\"}]}}");
     // a rotation in progress: members that never confirm are given the 10 minutes' propagation delay

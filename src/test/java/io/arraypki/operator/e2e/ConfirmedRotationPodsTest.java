@@ -125,7 +125,7 @@ class ConfirmedRotationPodsTest {
       assertThat(during.failures()).as("failed calls between member pods during the rotation:\n"
           + String.join("\n", during.recentFailures())).isZero();
       assertThat(namedWhileWaiting).as("status.rotation.waitingFor named members while they loaded").isNotEmpty();
-      assertThat(warnings("conf", "ConfirmationTimedOut")).as("nobody was left behind").isEmpty();
+      assertThat(scenario.warnings("conf", "ConfirmationTimedOut")).as("nobody was left behind").isEmpty();
       awaitAllCurrent(nodes);
       record("confirmed: lease writes during the rotation, until every member was current again: " + writes.perLease()
           .entrySet().stream().filter(e -> e.getKey().startsWith("conf-")).toList());
@@ -196,7 +196,7 @@ class ConfirmedRotationPodsTest {
           + " waitingFor named %s", stopped, took.toSeconds(), named));
       assertThat(named).as("the stopped member is named while the rotation waits for it").contains(stopped);
       assertThat(took).as("the timeout, not the 10m delay, let the rotation go on").isLessThan(TIMERS_DELAY);
-      assertThat(warnings("halt", "ConfirmationTimedOut")).as("Warning Events naming the stopped member")
+      assertThat(scenario.warnings("halt", "ConfirmationTimedOut")).as("Warning Events naming the stopped member")
           .isNotEmpty().allSatisfy(m -> assertThat(m).contains(stopped));
 
       // outside the rotation, a member behind for longer than the timeout is a problem of its own
@@ -291,14 +291,6 @@ class ConfirmedRotationPodsTest {
 
   private java.security.cert.X509Certificate leaf(String node) {
     return Pem.certificate(SecretData.text(scenario.secret(node + "-peer-tls"), "tls.crt").orElseThrow(), "tls.crt");
-  }
-
-  /** The messages of the Warning Events of {@code reason} on the array (the test classes' arrays share a namespace). */
-  private List<String> warnings(String array, String reason) {
-    return client().v1().events().inNamespace(ns()).list().getItems().stream()
-        .filter(e -> reason.equals(e.getReason()) && "Warning".equals(e.getType())
-            && array.equals(e.getInvolvedObject().getName()))
-        .map(io.fabric8.kubernetes.api.model.Event::getMessage).toList();
   }
 
   private KubernetesClient impersonating(String user) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.arraypki.operator.support.Arrays;
 import io.arraypki.operator.support.LocalControlPlane;
 import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Quiescence;
 import io.arraypki.operator.support.Scenario;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
@@ -62,8 +63,8 @@ class GitOpsTest {
   void reApplyingTheSameYamlClientAndServerSideReissuesNothingAndAQuietMinuteHasNoWrites() throws Exception {
     LocalControlPlane.kubectl(YAML, "apply", "-n", scenario.ns(), "-f", "-").orFail("apply");
     Arrays.awaitArrayReady(scenario.client(), scenario.ns(), "git", 3);
-    Thread.sleep(5_000); // the last status and map writes of the start settle
-    Map<String, String> issued = versions();
+    // the candidates' client certificates, keys and map come after Ready: wait until nothing moves
+    Map<String, String> issued = Quiescence.settled(this::versions, Duration.ofSeconds(10), Duration.ofMinutes(3));
     assertThat(issued).containsKeys("Secret/git-a-peer-tls", "Secret/git-a-client-tls", "Secret/git-a-ssh",
         "ConfigMap/git-trust", "CandidateMap/git", "Role/git-a-arraypki-reader");
 

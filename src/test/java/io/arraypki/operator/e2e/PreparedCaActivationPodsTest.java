@@ -116,6 +116,9 @@ class PreparedCaActivationPodsTest {
       // second), so the phases are taken from a watch, which sees every status write, not by polling.
       List<RotationPhase> seen = new CopyOnWriteArrayList<>();
       AtomicReference<Instant> signing = new AtomicReference<>();
+      // the activation time as last planned: an operator that wakes after its window has closed
+      // moves it to the next window, and says so in phaseEndsAt
+      AtomicReference<Instant> plannedActivation = new AtomicReference<>(activation);
       AtomicBoolean generationOneRetired = new AtomicBoolean();
       Watch watch = scenario.client().resources(ClusterArray.class).inNamespace(scenario.ns()).withName("prep")
           .watch(new Watcher<ClusterArray>() {
@@ -131,6 +134,9 @@ class PreparedCaActivationPodsTest {
               }
               if (seen.isEmpty() || seen.get(seen.size() - 1) != s.rotation.phase) {
                 seen.add(s.rotation.phase);
+              }
+              if (s.rotation.phase == RotationPhase.Prepared && s.rotation.phaseEndsAt != null) {
+                plannedActivation.set(Instant.parse(s.rotation.phaseEndsAt));
               }
               if (s.ca.generation == 2L) {
                 signing.compareAndSet(null, Instant.now());
@@ -148,15 +154,19 @@ class PreparedCaActivationPodsTest {
       Instant signingAt = signing.get();
       assertThat(signingAt).as("generation 2 seen signing").isNotNull();
       assertThat(scenario.status("prep").ca.generation).isGreaterThanOrEqualTo(2L);
-      Duration late = Duration.between(activation, signingAt);
+      Instant activatedAt = plannedActivation.get();
+      Duration late = Duration.between(activatedAt, signingAt);
       MemberPods.Totals during = members.totals().minus(start);
       record(String.format("prepared CA: 3 members confirming, CA of 20m renewing 12m before its end, prepared 3m"
           + " ahead, windows every even minute: phases after Prepared %s, signing %d s after its activation time"
-          + " %s, %s", seen, late.toSeconds(), activation, during.text()));
+          + " %s (first planned %s), %s", seen, late.toSeconds(), activatedAt, activation, during.text()));
 
       assertThat(seen).as("phases from Prepared until generation 1 was retired")
           .containsExactly(RotationPhase.Prepared, RotationPhase.Resigning, RotationPhase.Retiring);
-      assertThat(late).as("it signed at its activation time, with no trust wait").isLessThan(Duration.ofSeconds(20));
+      assertThat(insideAWindow(activatedAt)).as("it activated at %s, inside a window", activatedAt).isTrue();
+      // its activation time and the operator's wake-up (seconds, or a minute when two busy cores
+      // hold it back), far from the 10 minutes a trust wait would take
+      assertThat(late).as("it signed at its activation time, with no trust wait").isLessThan(Duration.ofMinutes(2));
       assertThat(during.failures()).as("failed calls between member pods:\n"
           + String.join("\n", during.recentFailures())).isZero();
       assertThat(during.attempts()).as("calls made meanwhile").isGreaterThan(3L * 2 * 60);

@@ -165,7 +165,7 @@ class RenewalWindowsTest {
           assertThat(c.getReason()).isEqualTo("Unsatisfiable");
           assertThat(c.getMessage()).contains("peerCertificates").contains("renewBefore");
         }));
-    Waits.upTo(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(warnings("yearly", "RenewalWindowsUnsatisfiable"))
+    Waits.upTo(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(scenario.warnings("yearly", "RenewalWindowsUnsatisfiable"))
         .singleElement().satisfies(m -> assertThat(m).contains("peerCertificates")));
     // the members reconcile on the array's change; give them the time to (not) re-issue
     Waits.upTo(Duration.ofSeconds(20)).pollDelay(Duration.ofSeconds(10)).untilAsserted(() ->
@@ -233,12 +233,5 @@ class RenewalWindowsTest {
     return scenario.client().secrets().inNamespace(scenario.ns()).withLabel("arraypki.io/array", array).list()
         .getItems().stream().collect(Collectors.toMap(s -> s.getMetadata().getName(),
             (Secret s) -> s.getMetadata().getResourceVersion()));
-  }
-
-  private List<String> warnings(String array, String reason) {
-    return scenario.client().v1().events().inNamespace(scenario.ns()).list().getItems().stream()
-        .filter(e -> reason.equals(e.getReason()) && "Warning".equals(e.getType())
-            && array.equals(e.getInvolvedObject().getName()))
-        .map(io.fabric8.kubernetes.api.model.Event::getMessage).toList();
   }
 }

@@ -6,6 +6,7 @@ import io.arraypki.operator.k8s.Labels;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
+import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -32,7 +33,11 @@ public final class Bystander implements BeforeAllCallback, AfterEachCallback {
   @Override
   public void beforeAll(ExtensionContext context) {
     new Scenario(operator).createArray(NAME, 2, "1s", "1s");
-    before = snapshot();
+    // Ready counts peer certificates; the candidates' client certificates and the candidate map
+    // come after it: the snapshot is taken once everything has stopped moving
+    before = Quiescence.settled(this::snapshot, Duration.ofSeconds(10), Duration.ofMinutes(3));
+    assertThat(before).as("what the bystander array owns, settled").containsKeys(
+        "Secret/" + NAME + "-0-client-tls", "Secret/" + NAME + "-1-client-tls", "CandidateMap/" + NAME);
   }
 
   @Override

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * "Once" proved without a sleep: the resourceVersion of every Secret an array owns stays where it
@@ -36,6 +38,27 @@ public final class Quiescence {
   }
 
   /**
+   * The snapshot once it has stayed the same for {@code quiet}: the writes that follow Ready (the
+   * candidates' client certificates, the candidate map, the trust bundle) land when the operator
+   * gets to them, seconds later on a busy machine, so a fixed sleep is either too long or too
+   * short. Fails if it never settles within {@code atMost} (an operator that keeps writing).
+   */
+  public static <T> T settled(Supplier<T> snapshot, Duration quiet, Duration atMost) {
+    AtomicReference<T> last = new AtomicReference<>(snapshot.get());
+    AtomicReference<Long> since = new AtomicReference<>(System.nanoTime());
+    Waits.upTo(atMost).pollInterval(Duration.ofSeconds(1)).until(() -> {
+      T now = snapshot.get();
+      if (!now.equals(last.get())) {
+        last.set(now);
+        since.set(System.nanoTime());
+        return false;
+      }
+      return System.nanoTime() - since.get() >= quiet.toNanos();
+    });
+    return last.get();
+  }
+
+  /**
    * Forces {@code rounds} reconciles of the array and of each of {@code nodes} (waiting for each to
    * have run) and asserts that no Secret of the array was written, created or deleted meanwhile.
    */
@@ -59,7 +82,7 @@ public final class Quiescence {
     scenario.patch(ClusterArray.class, array, ssh == null ? "{\"spec\":{\"sshKeys\":{}}}" : "{\"spec\":{\"sshKeys\":null}}");
     long generation = Arrays.getArray(scenario.client(), scenario.ns(), array).getMetadata().getGeneration();
     assertThat(generation).as("the forced change makes a generation").isGreaterThan(current.getMetadata().getGeneration());
-    Waits.upTo(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+    Waits.converge().untilAsserted(() -> assertThat(
         Arrays.getArray(scenario.client(), scenario.ns(), array).getStatus().observedGeneration)
         .as("observedGeneration of " + array).isGreaterThanOrEqualTo(generation));
   }
@@ -71,7 +94,7 @@ public final class Quiescence {
     scenario.patch(ArrayNode.class, node, "{\"spec\":{\"serving\":" + !serving + "}}");
     long generation = Arrays.get(scenario.client(), scenario.ns(), node).getMetadata().getGeneration();
     assertThat(generation).as("the forced change makes a generation").isGreaterThan(current.getMetadata().getGeneration());
-    Waits.upTo(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+    Waits.converge().untilAsserted(() -> assertThat(
         Arrays.get(scenario.client(), scenario.ns(), node).getStatus().observedGeneration)
         .as("observedGeneration of " + node).isGreaterThanOrEqualTo(generation));
   }

@@ -64,8 +64,15 @@ public final class Scenario {
     return Arrays.getArray(client(), ns(), array).getStatus();
   }
 
+  /** The messages of the Warning Events of {@code reason} on the object named {@code involved} in this namespace. */
+  public java.util.List<String> warnings(String involved, String reason) {
+    return client().v1().events().inNamespace(ns()).list().getItems().stream()
+        .filter(e -> reason.equals(e.getReason()) && "Warning".equals(e.getType())
+            && involved.equals(e.getInvolvedObject().getName()))
+        .map(io.fabric8.kubernetes.api.model.Event::getMessage).toList();
+  }
+
   public void awaitPhase(String array, RotationPhase phase) {
-    Waits.upTo(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-        .until(() -> status(array).rotation.phase == phase);
+    Waits.converge().pollInterval(Duration.ofMillis(20)).until(() -> status(array).rotation.phase == phase);
   }
 }
