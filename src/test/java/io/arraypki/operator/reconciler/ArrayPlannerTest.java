@@ -74,13 +74,25 @@ class ArrayPlannerTest {
     assertThat(plan.statusChanged()).isTrue();
   }
 
+  /**
+   * An array whose status names CA generation 1, as this operator wrote it (cached as written),
+   * with a cache that has not shown the generation's Secret yet (it comes by watch).
+   */
+  private record NamedButNotCached(ClusterArray array, Secret gen1, ArrayFacts cached) {
+    static NamedButNotCached onGenerationOne() {
+      ClusterArray array = ArrayPlannerTest.array("a", null);
+      Secret gen1 = generation(array, 1, ca(1, NOW.plus(Duration.ofDays(3650))), Map.of());
+      array.setStatus(settledStatus(array, gen1));
+      return new NamedButNotCached(array, gen1, facts(List.of(node("a")), Map.of(), List.of()));
+    }
+  }
+
   @Test
   void aGenerationTheStatusNamesButTheCacheHasNotShownYetIsReadAndNoSecondCaIsMade() {
-    ClusterArray array = array("a", null);
-    Secret gen1 = generation(array, 1, ca(1, NOW.plus(Duration.ofDays(3650))), Map.of());
-    array.setStatus(settledStatus(array, gen1));
-    // the status this operator wrote is cached as written; the Secret it created has not come by watch
-    ArrayFacts cached = facts(List.of(node("a")), Map.of(), List.of());
+    NamedButNotCached given = NamedButNotCached.onGenerationOne();
+    ClusterArray array = given.array();
+    Secret gen1 = given.gen1();
+    ArrayFacts cached = given.cached();
     ArrayObservation fromTheCacheAlone = observe(array, cached, Optional.empty(), Optional.empty(), GONE, NOW);
     assertThat(ArrayPlanner.firstGeneration(fromTheCacheAlone)).as("what the cache alone would make")
         .contains(new ArrayPlanner.NewCa(2, "a", null));
@@ -100,10 +112,9 @@ class ArrayPlannerTest {
 
   @Test
   void aGenerationTheApiServerDoesNotHaveEitherIsLostAndTheNextNumberIsMade() {
-    ClusterArray array = array("a", null);
-    Secret gen1 = generation(array, 1, ca(1, NOW.plus(Duration.ofDays(3650))), Map.of());
-    array.setStatus(settledStatus(array, gen1));
-    ArrayFacts cached = facts(List.of(node("a")), Map.of(), List.of());
+    NamedButNotCached given = NamedButNotCached.onGenerationOne();
+    ClusterArray array = given.array();
+    ArrayFacts cached = given.cached();
 
     Map<Long, Secret> read = ArrayObservation.namedButNotCached(ARRAY, array.getStatus(), cached.generations(),
         g -> Optional.empty());
