@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.arraypki.operator.support.AuditLog;
 import io.arraypki.operator.support.OperatorProcess;
 import io.arraypki.operator.support.OperatorUnderTest;
+import io.arraypki.operator.support.Quiescence;
 import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -70,9 +71,8 @@ class LeaderElectionTest {
 
       // the candidates' client certificates follow Ready: the leader is killed once its writes for
       // "led" are over, so that none in flight at the kill counts as a write after it
-      io.arraypki.operator.support.Quiescence.settled(
-          () -> io.arraypki.operator.support.Quiescence.secretVersions(scenario, "led"),
-          Duration.ofSeconds(5), Duration.ofMinutes(2));
+      Quiescence.settled(() -> Quiescence.secretVersions(scenario, "led"), Duration.ofSeconds(5),
+          Duration.ofMinutes(2));
       AuditLog afterKill = AuditLog.fromNow();
       long killedAt = System.nanoTime();
       leaderProcess.kill();
