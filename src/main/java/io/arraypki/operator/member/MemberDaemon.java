@@ -260,9 +260,9 @@ public final class MemberDaemon implements AutoCloseable {
       try {
         socket.startHandshake();
       } catch (IOException e) {
-        stats.handshakeServerFailure();
-        logFailure("inbound", "inbound handshake from " + socket.getInetAddress().getHostAddress() + " failed: "
-            + describe(e));
+        String from = socket.getInetAddress().getHostAddress();
+        stats.handshakeServerFailure(from, describe(e), Instant.now(clock));
+        logFailure("inbound", "inbound handshake from " + from + " failed: " + describe(e));
         return;
       }
       String ping = readLine(socket.getInputStream());

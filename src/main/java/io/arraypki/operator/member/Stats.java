@@ -25,6 +25,8 @@ final class Stats {
   private boolean stopped;
   private final Map<String, PeerCounts> peers = new TreeMap<>();
   private final ArrayDeque<Failure> recent = new ArrayDeque<>();
+  /** Inbound handshakes that failed, with the server's reason: a caller sees only its side of it. */
+  private final ArrayDeque<Failure> recentInbound = new ArrayDeque<>();
 
   /** What a peer presented in its last successful call. */
   record Presented(String serial, String issuer, String issuerFingerprint) {}
@@ -68,15 +70,21 @@ final class Stats {
     p.attempts++;
     p.failures++;
     p.lastError = error;
-    recent.addLast(new Failure(now, peer, error));
-    while (recent.size() > RECENT_FAILURES) {
-      recent.removeFirst();
+    remember(recent, new Failure(now, peer, error));
+  }
+
+  /** An inbound handshake that failed; {@code from} is the caller's address (its name is not known yet). */
+  synchronized void handshakeServerFailure(String from, String error, Instant now) {
+    if (!stopped) {
+      handshakeServerFailures++;
+      remember(recentInbound, new Failure(now, from, error));
     }
   }
 
-  synchronized void handshakeServerFailure() {
-    if (!stopped) {
-      handshakeServerFailures++;
+  private static void remember(ArrayDeque<Failure> failures, Failure failure) {
+    failures.addLast(failure);
+    while (failures.size() > RECENT_FAILURES) {
+      failures.removeFirst();
     }
   }
 
@@ -117,16 +125,21 @@ final class Stats {
       byPeer.put(name, entry);
     });
     out.put("peers", byPeer);
-    List<Map<String, Object>> failed = new ArrayList<>();
-    for (Failure f : recent) {
+    out.put("recentFailures", listed(recent, "peer"));
+    out.put("handshakeServerFailures", handshakeServerFailures);
+    out.put("recentInboundFailures", listed(recentInbound, "from"));
+    return out;
+  }
+
+  private static List<Map<String, Object>> listed(ArrayDeque<Failure> failures, String whoField) {
+    List<Map<String, Object>> listed = new ArrayList<>();
+    for (Failure f : failures) {
       Map<String, Object> entry = new LinkedHashMap<>();
       entry.put("time", f.time().toString());
-      entry.put("peer", f.peer());
+      entry.put(whoField, f.peer());
       entry.put("error", f.error());
-      failed.add(entry);
+      listed.add(entry);
     }
-    out.put("recentFailures", failed);
-    out.put("handshakeServerFailures", handshakeServerFailures);
-    return out;
+    return listed;
   }
 }

@@ -80,6 +80,7 @@ class MemberDaemonTest {
       assertThat(s.path("attempts").asLong()).isEqualTo(s.path("successes").asLong());
       assertThat(s.path("recentFailures")).isEmpty();
       assertThat(s.path("handshakeServerFailures").asLong()).isZero();
+      assertThat(s.path("recentInboundFailures")).isEmpty();
       assertThat(s.path("serving").path("serial").asText()).isEqualTo(m.leaf().serial().toString(16));
       assertThat(s.path("serving").path("issuer").asText()).isEqualTo("CN=sgd CA g1");
       assertThat(s.path("trusted")).extracting(JsonNode::asText).containsExactly(Fingerprints.fingerprint(ca.certificate()));
@@ -132,6 +133,11 @@ class MemberDaemonTest {
         .isEqualTo("SunCertPathBuilderException: unable to find valid certification path to requested target"
             + " (in the handshake)");
     assertThat(fromC.path("handshakeServerFailures").asLong()).isPositive();
+    // c's side of the calls it refused, with its reason: what a caller that saw only a reset lacks
+    assertThat(fromC.path("recentInboundFailures")).as("inbound failures as c saw them").anySatisfy(f -> {
+      assertThat(f.path("from").asText()).isEqualTo("127.0.0.1");
+      assertThat(f.path("error").asText()).contains("unable to find valid certification path");
+    });
     assertThat(fromC.path("trusted")).extracting(JsonNode::asText)
         .containsExactly(Fingerprints.fingerprint(unrelated.certificate()));
     assertThat(a.log()).anySatisfy(l -> assertThat(l).startsWith("member node-a: mutual TLS call to node-c")

@@ -20,7 +20,7 @@ class MemberSettingsTest {
     assertThat(s.listenPort()).isEqualTo(7443);
     assertThat(s.statsPort()).isEqualTo(8080);
     assertThat(s.callInterval()).isEqualTo(Duration.ofMillis(500));
-    assertThat(s.callTimeout()).isEqualTo(Duration.ofMillis(3000));
+    assertThat(s.callTimeout()).isEqualTo(Duration.ofMillis(10000));
     assertThat(s.peers()).isEmpty();
     assertThat(s.peerSelector()).isNull();
     assertThat(s.trustLease()).isNull();

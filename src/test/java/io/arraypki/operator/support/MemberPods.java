@@ -333,15 +333,26 @@ public final class MemberPods {
     }
   }
 
-  /** Calls attempted and failed by all members so far, and the latest failures' messages. */
-  public record Totals(long attempts, long successes, long failures, List<String> recentFailures) {
+  /**
+   * Calls attempted and failed by all members so far, the latest failures' messages as their
+   * callers saw them, and the latest inbound handshakes that failed as their servers saw them
+   * (a caller may see only a broken pipe where its peer saw the reason).
+   */
+  public record Totals(long attempts, long successes, long failures, List<String> recentFailures,
+      List<String> recentInboundFailures) {
     public String text() {
       return attempts + " calls, " + failures + " failed";
     }
 
     public Totals minus(Totals before) {
       return new Totals(attempts - before.attempts, successes - before.successes, failures - before.failures,
-          recentFailures);
+          recentFailures, recentInboundFailures);
+    }
+
+    /** Both sides of the latest failures, a line each, for an assertion's message. */
+    public String failuresSeenByBothEnds() {
+      return "as callers saw them:\n" + String.join("\n", recentFailures)
+          + "\ninbound handshakes that failed, as servers saw them:\n" + String.join("\n", recentInboundFailures);
     }
   }
 
@@ -350,14 +361,16 @@ public final class MemberPods {
     long successes = 0;
     long failures = 0;
     List<String> recent = new ArrayList<>();
+    List<String> inbound = new ArrayList<>();
     for (String node : callers()) {
       JsonNode stats = stats(node);
       attempts += stats.path("attempts").asLong();
       successes += stats.path("successes").asLong();
       failures += stats.path("failures").asLong();
       stats.path("recentFailures").forEach(f -> recent.add(node + ": " + f));
+      stats.path("recentInboundFailures").forEach(f -> inbound.add(node + ": " + f));
     }
-    return new Totals(attempts, successes, failures, recent);
+    return new Totals(attempts, successes, failures, recent, inbound);
   }
 
   /** True when every member has called every other one successfully at least once. */
@@ -441,7 +454,7 @@ public final class MemberPods {
       List<String> recent = new ArrayList<>();
       stats.path("recentFailures").forEach(f -> recent.add(name + ": " + f));
       return new Totals(stats.path("attempts").asLong(), stats.path("successes").asLong(),
-          stats.path("failures").asLong(), recent);
+          stats.path("failures").asLong(), recent, List.of());
     } catch (IOException e) {
       throw new IllegalStateException("stats of client " + name + " at " + ip, e);
     } catch (InterruptedException e) {
