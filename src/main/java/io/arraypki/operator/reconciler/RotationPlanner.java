@@ -234,6 +234,22 @@ public final class RotationPlanner {
               "members still hold certificates of CA generation "
               + stillSigning.get() + "; it stays trusted while they are re-signed by generation " + f.active())));
     }
+    List<Long> leafless = f.trusted().stream()
+        .filter(g -> g != f.active() && !f.generationsWithLeaves().contains(g)).toList();
+    if (trigger.isEmpty() && !leafless.isEmpty()) {
+      // Idle, trusting an older CA that no leaf is signed by: a rotation that ended while the
+      // cache still showed a leaf of that CA, re-signed in the same moment (a client certificate
+      // after the peer ones), kept it trusted, and nothing else would ever retire it. It retires
+      // as a rotation's old CA does: after the overlap (or the members' confirmations), so that a
+      // pod still presenting that leaf until the kubelet delivers its new one is not refused.
+      Gate gate = retiringGate(f, f.now());
+      Phase retiring = new Phase(RotationPhase.Retiring, RotationReason.Resumed, f.active(), f.now(), gate.endsAt(),
+          null, f.now());
+      return new Plan(Optional.empty(), orphans, f.active(), f.activePrimary(), f.trusted(), retiring,
+          f.handledCaToken(), Optional.of(gate.endsAt()), List.of(new Step(StepKind.Retiring,
+              "no member is signed by CA generation(s) " + leafless + " any more; they stay trusted until "
+              + gate.endsAt())), gate.waiting());
+    }
     if (trigger.isEmpty()) {
       return new Plan(Optional.empty(), orphans, f.active(), f.activePrimary(), f.trusted(), Phase.IDLE,
           f.handledCaToken(), renewalWake(f), List.of());

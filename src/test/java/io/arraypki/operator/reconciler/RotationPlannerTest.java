@@ -144,6 +144,40 @@ class RotationPlannerTest {
   }
 
   @Test
+  void anOldCaKeptTrustedByALeafThatWasReSignedInTheSameMomentRetiresAfterTheOverlapOnceNoLeafUsesIt() {
+    // Retiring ended while the cache still showed a client leaf of generation 1, re-signed in
+    // that moment: the rotation went Idle with generation 1 still trusted (a CI run saw it stay
+    // so for eight minutes, with nothing to retire it)
+    FactsBuilder retiring = idle().active(2L, "b").desiredPrimary("b").generations(Map.of(1L, "a", 2L, "b"))
+        .trusted(List.of(1L, 2L)).onActive(5).phase(new Phase(RotationPhase.Retiring, RotationReason.PrimaryChanged,
+            2L, NOW, NOW, null, NOW));
+    Plan ended = RotationPlanner.plan(retiring.withLeaves(Set.of(1L, 2L)).now(NOW.plus(OVERLAP)).build());
+    assertThat(ended.phase().phase()).isEqualTo(RotationPhase.Idle);
+    assertThat(ended.trusted()).containsExactly(1L, 2L);
+
+    // Idle, and the cache now shows every leaf on generation 2: generation 1 retires, after the overlap
+    FactsBuilder idleWithLeaflessCa = idle().active(2L, "b").desiredPrimary("b")
+        .generations(Map.of(1L, "a", 2L, "b")).trusted(ended.trusted()).onActive(5).withLeaves(Set.of(2L));
+    Plan resumed = RotationPlanner.plan(idleWithLeaflessCa.build());
+    assertThat(resumed.phase().phase()).isEqualTo(RotationPhase.Retiring);
+    assertThat(resumed.phase().reason()).isEqualTo(RotationReason.Resumed);
+    assertThat(resumed.phase().phaseEndsAt()).isEqualTo(NOW.plus(OVERLAP));
+    assertThat(resumed.wakeAt()).contains(NOW.plus(OVERLAP));
+    assertThat(resumed.trusted()).containsExactly(1L, 2L);
+    assertThat(resumed.delete()).isEmpty();
+
+    Plan done = RotationPlanner.plan(idleWithLeaflessCa.phase(resumed.phase()).now(NOW.plus(OVERLAP)).build());
+    assertThat(done.phase().phase()).isEqualTo(RotationPhase.Idle);
+    assertThat(done.trusted()).containsExactly(2L);
+    assertThat(done.delete()).containsExactly(1L);
+    assertThat(done.events()).extracting(RotationPlanner.Step::kind)
+        .containsExactly(RotationPlanner.StepKind.RotationComplete);
+    // and once only the signing CA is trusted, Idle stays Idle
+    assertThat(RotationPlanner.plan(idleWithLeaflessCa.trusted(done.trusted()).phase(done.phase()).build())
+        .phase().phase()).isEqualTo(RotationPhase.Idle);
+  }
+
+  @Test
   void aNewerPrimaryChangeSupersedesTheOneStillPublishing() {
     Plan plan = RotationPlanner.plan(idle().desiredPrimary("c").generations(Map.of(1L, "a", 2L, "b"))
         .trusted(List.of(1L, 2L)).phase(new Phase(RotationPhase.PublishingTrust, RotationReason.PrimaryChanged, 2L,
