@@ -31,7 +31,8 @@ final class Stats {
   /** What a peer presented in its last successful call. */
   record Presented(String serial, String issuer, String issuerFingerprint) {}
 
-  record Failure(Instant time, String peer, String error) {}
+  /** A failed call or inbound handshake; {@code who}: the peer called, or the caller's address. */
+  record Failure(Instant time, String who, String error) {}
 
   private static final class PeerCounts {
     long attempts;
@@ -136,7 +137,7 @@ final class Stats {
     for (Failure f : failures) {
       Map<String, Object> entry = new LinkedHashMap<>();
       entry.put("time", f.time().toString());
-      entry.put(whoField, f.peer());
+      entry.put(whoField, f.who());
       entry.put("error", f.error());
       listed.add(entry);
     }

@@ -242,13 +242,9 @@ public final class RotationPlanner {
       // after the peer ones), kept it trusted, and nothing else would ever retire it. It retires
       // as a rotation's old CA does: after the overlap (or the members' confirmations), so that a
       // pod still presenting that leaf until the kubelet delivers its new one is not refused.
-      Gate gate = retiringGate(f, f.now());
-      Phase retiring = new Phase(RotationPhase.Retiring, RotationReason.Resumed, f.active(), f.now(), gate.endsAt(),
-          null, f.now());
-      return new Plan(Optional.empty(), orphans, f.active(), f.activePrimary(), f.trusted(), retiring,
-          f.handledCaToken(), Optional.of(gate.endsAt()), List.of(new Step(StepKind.Retiring,
-              "no member is signed by CA generation(s) " + leafless + " any more; they stay trusted until "
-              + gate.endsAt())), gate.waiting());
+      return beginRetiring(f, new Phase(RotationPhase.Retiring, RotationReason.Resumed, f.active(), f.now(), null,
+          null), orphans, gate -> "no member is signed by CA generation(s) " + leafless
+              + " any more; they stay trusted until " + gate.endsAt());
     }
     if (trigger.isEmpty()) {
       return new Plan(Optional.empty(), orphans, f.active(), f.activePrimary(), f.trusted(), Phase.IDLE,
@@ -427,15 +423,23 @@ public final class RotationPlanner {
     if (f.onActive() < f.participants()) {
       return keep(f, phase, Optional.empty()); // re-signing: the operator's work, nobody is waited for
     }
-    Gate gate = retiringGate(f, f.now());
-    Phase retiring = new Phase(RotationPhase.Retiring, phase.reason(), phase.toGeneration(), phase.startedAt(),
-        gate.endsAt(), phase.token(), f.now());
     boolean confirming = !f.confirmations().anySilent();
-    return new Plan(Optional.empty(), Set.of(), f.active(), f.activePrimary(), f.trusted(), retiring,
-        f.handledCaToken(), Optional.of(gate.endsAt()),
-        List.of(new Step(StepKind.Retiring, "every member is signed by CA generation " + f.active()
-            + (confirming ? "; the old CAs stay trusted until every member confirms it serves its new certificate,"
-                + " at the latest until " + gate.endsAt() : "; the old CAs stay trusted until " + gate.endsAt()))),
+    return beginRetiring(f, phase, Set.of(), gate -> "every member is signed by CA generation " + f.active()
+        + (confirming ? "; the old CAs stay trusted until every member confirms it serves its new certificate,"
+            + " at the latest until " + gate.endsAt() : "; the old CAs stay trusted until " + gate.endsAt()));
+  }
+
+  /**
+   * Retiring from now, behind its gate, as {@code from}'s rotation (reason, generation, start,
+   * token); the old CAs stay trusted until the gate opens.
+   */
+  private static Plan beginRetiring(Facts f, Phase from, Set<Long> delete,
+      java.util.function.Function<Gate, String> announcement) {
+    Gate gate = retiringGate(f, f.now());
+    Phase retiring = new Phase(RotationPhase.Retiring, from.reason(), from.toGeneration(), from.startedAt(),
+        gate.endsAt(), from.token(), f.now());
+    return new Plan(Optional.empty(), delete, f.active(), f.activePrimary(), f.trusted(), retiring,
+        f.handledCaToken(), Optional.of(gate.endsAt()), List.of(new Step(StepKind.Retiring, announcement.apply(gate))),
         gate.waiting());
   }
 
