@@ -8,11 +8,10 @@ import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -31,19 +30,17 @@ class CertManagerIssuerOffTest {
 
   @RegisterExtension
   @Order(1)
-  static AfterAllCallback stopCleanup = context -> cleanup.stop();
+  static AfterAllCallback stopCleanup = context -> {
+    if (cleanup != null) {
+      OperatorUnderTest.stop(cleanup);
+    }
+  };
 
   @RegisterExtension
   @Order(2)
-  static LocallyRunOperatorExtension operator = OperatorUnderTest.inProcess();
+  static AbstractOperatorExtension operator = OperatorUnderTest.namespaceOnly();
 
   private final Scenario scenario = new Scenario(operator);
-
-  @BeforeAll
-  static void noOperatorButTheOneUnderTest() {
-    cleanup = operator.getOperator();
-    operator.getOperator().stop();
-  }
 
   private static String served() {
     return LocalControlPlane.kubectl(null, "api-resources", "--api-group=cert-manager.io", "-o", "name")
@@ -60,6 +57,7 @@ class CertManagerIssuerOffTest {
       Waits.converge().until(() -> !served().contains("certificaterequests"));
     }
     Path log = OperatorProcess.log(getClass(), "operator.log");
+    Files.deleteIfExists(log); // an earlier run's lines (the log is appended to)
     try (OperatorProcess process = OperatorProcess.start(scenario.ns(), log)) {
       scenario.createArray("plain", 2, "1s", "1s");
       Waits.converge().until(() -> Files.readString(log).contains("arraypki-operator started"));

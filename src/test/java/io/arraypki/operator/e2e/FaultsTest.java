@@ -11,6 +11,7 @@ import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.pki.Revocation;
 import io.arraypki.operator.pki.SerialNumbers;
 import io.arraypki.operator.support.Arrays;
+import io.arraypki.operator.support.AuditLog;
 import io.arraypki.operator.support.Commands;
 import io.arraypki.operator.support.OperatorProcess;
 import io.arraypki.operator.support.OperatorUnderTest;
@@ -21,7 +22,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,32 +74,34 @@ class FaultsTest {
   @Order(1)
   static AfterAllCallback stopCurrent = context -> {
     if (current != null) {
-      current.stop();
+      OperatorUnderTest.stop(current);
     }
   };
 
   @RegisterExtension
   @Order(2)
-  static LocallyRunOperatorExtension operator = OperatorUnderTest.inProcess();
+  static AbstractOperatorExtension operator = OperatorUnderTest.namespaceOnly();
 
   private final Scenario scenario = new Scenario(operator);
   private final Random random = new Random(SEED);
   @TempDir Path dir;
 
   @BeforeAll
-  static void replaceTheExtensionsOperatorByOneThatCanBeStopped() {
-    operator.getOperator().stop();
+  static void anOperatorThatTheTestsCanStop() {
     current = OperatorUnderTest.fresh(operator.getNamespace());
   }
 
   @Test
   void hundredMembersAndTheirRotationSurviveSigkillsAtRandomPoints() throws Exception {
     System.out.println("FaultsTest seed " + SEED);
-    current.stop();
+    OperatorUnderTest.stop(current);
     current = null;
+    AuditLog whileDown = AuditLog.fromNow();
     Path log = OperatorProcess.log(getClass(), "operator.log");
     try {
       List<String> nodes = createArrayWithoutWaiting("hundred", 100);
+      assertThat(peerSecrets("hundred")).as(() -> "issued while no operator ran (writers: "
+          + whileDown.writeCountsIn(scenario.ns()) + ")").isZero();
       // three kills while issuing, each once the process has issued certificates and a random
       // number of members hold one; where each landed is read after it (a killed process writes no more)
       List<Integer> thresholds = randomAscending(3, 5, 90);

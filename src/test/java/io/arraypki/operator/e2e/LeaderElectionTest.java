@@ -10,10 +10,9 @@ import io.arraypki.operator.support.Scenario;
 import io.arraypki.operator.support.Waits;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -28,18 +27,17 @@ class LeaderElectionTest {
   // Registered first so that its afterAll runs last: the namespace is deleted while an operator runs.
   @RegisterExtension
   @Order(1)
-  static AfterAllCallback stopCleanup = context -> cleanup.stop();
+  static AfterAllCallback stopCleanup = context -> {
+    if (cleanup != null) {
+      OperatorUnderTest.stop(cleanup);
+    }
+  };
 
   @RegisterExtension
   @Order(2)
-  static LocallyRunOperatorExtension operator = OperatorUnderTest.inProcess();
+  static AbstractOperatorExtension operator = OperatorUnderTest.namespaceOnly();
 
   private final Scenario scenario = new Scenario(operator);
-
-  @BeforeAll
-  static void noOperatorButTheTwoUnderTest() {
-    operator.getOperator().stop();
-  }
 
   private Lease lease() {
     return scenario.client().leases().inNamespace(scenario.ns()).withName("arraypki-operator-leader").get();
@@ -63,7 +61,8 @@ class LeaderElectionTest {
       scenario.createArray("led", 3, "1s", "1s");
       assertThat(caSecrets("led")).containsExactlyInAnyOrder("led-ca", "led-ca-g1");
       // who wrote, from the API server's audit log: the two processes send user agents of their own
-      Waits.converge().untilAsserted(() -> assertThat(audit.writersIn(scenario.ns())).as("writers in the namespace")
+      Waits.converge().untilAsserted(() -> assertThat(audit.writersIn(scenario.ns()))
+          .as(() -> "writers in the namespace: " + audit.writeCountsIn(scenario.ns()))
           .hasEntrySatisfying(leaderAgent, w -> assertThat(w).anyMatch(x -> x.contains("secrets/led-ca-g1"))));
       Map<String, java.util.List<String>> whileLed = audit.writersIn(scenario.ns());
       assertThat(whileLed).as("the writes of the follower (%s) while %s led", followerAgent, leaderAgent)

@@ -7,6 +7,7 @@ import io.arraypki.operator.api.ClusterArrayStatus;
 import io.arraypki.operator.k8s.Conditions;
 import io.arraypki.operator.k8s.SecretData;
 import io.arraypki.operator.support.Arrays;
+import io.arraypki.operator.support.AuditLog;
 import io.arraypki.operator.support.Crl;
 import io.arraypki.operator.support.OperatorUnderTest;
 import io.arraypki.operator.support.Scenario;
@@ -16,7 +17,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.javaoperatorsdk.operator.junit.AbstractOperatorExtension;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Map;
@@ -40,17 +41,16 @@ class RevocationLedgerFailsClosedTest {
   // Registered first, so that its afterAll runs last: the namespace is deleted while one runs.
   @RegisterExtension
   @Order(1)
-  static AfterAllCallback stopCurrent = context -> current.stop();
+  static AfterAllCallback stopCurrent = context -> OperatorUnderTest.stop(current);
 
   @RegisterExtension
   @Order(2)
-  static LocallyRunOperatorExtension operator = OperatorUnderTest.inProcess();
+  static AbstractOperatorExtension operator = OperatorUnderTest.namespaceOnly();
 
   @TempDir Path dir;
 
   @BeforeAll
-  static void replaceTheExtensionsOperatorByOneThatCanBeStopped() {
-    operator.getOperator().stop();
+  static void anOperatorThatTheTestsCanStop() {
     current = OperatorUnderTest.fresh(operator.getNamespace());
   }
 
@@ -83,7 +83,8 @@ class RevocationLedgerFailsClosedTest {
     String goodLedger = good.getData().get("revocations.json");
     String goodCrl = good.getData().get("crl.pem");
     // both copies are broken while no operator runs: a running one repairs either from the other
-    current.stop();
+    OperatorUnderTest.stop(current);
+    AuditLog whileDown = AuditLog.fromNow();
     client().secrets().inNamespace(ns()).withName("broken-revocations").edit(s -> {
       s.setData(Map.of("revocations.json", Base64.getEncoder().encodeToString("[{\"serial\":".getBytes())));
       return s;
@@ -92,6 +93,8 @@ class RevocationLedgerFailsClosedTest {
       cm.getData().put("revocations.json", "[{\"serial\": \"zz\", \"caGeneration\": 1}]");
       return cm;
     });
+    assertThat(whileDown.writeCountsIn(ns()).keySet()).as("writers while no operator ran")
+        .noneMatch(agent -> agent.startsWith("arraypki"));
     current = OperatorUnderTest.fresh(ns());
     Waits.converge().untilAsserted(() -> {
       ClusterArrayStatus status = scenario.status("broken");

@@ -69,6 +69,17 @@ public final class AuditLog {
     return writers;
   }
 
+  /**
+   * Who wrote in {@code namespace} since this reader was made, and how often: for the failure
+   * message of a test that had every operator stopped (the in-process operators' user agents are
+   * arraypki-test-fresh-operator-n, {@link OperatorUnderTest#FRESH_AGENT}).
+   */
+  public Map<String, Integer> writeCountsIn(String namespace) {
+    Map<String, Integer> counts = new TreeMap<>();
+    writersIn(namespace).forEach((agent, writes) -> counts.put(agent, writes.size()));
+    return counts;
+  }
+
   /** The lines written since this reader was made; across one rotation (audit.log renamed to audit-<time>.log). */
   private List<String> lines() {
     try {

@@ -44,9 +44,20 @@ public final class LocalControlPlane {
 
   /** A new admin client of the control plane (callers close it). */
   public static KubernetesClient client() {
+    return client(null);
+  }
+
+  /**
+   * A new admin client that sends {@code userAgent} (when not null), so that the audit log
+   * ({@link AuditLog}) names whoever wrote through it.
+   */
+  public static KubernetesClient client(String userAgent) {
     try {
       Config config = Config.fromKubeconfig(Files.readString(kubeconfig()));
       config.setRequestTimeout(30_000);
+      if (userAgent != null) {
+        config.setUserAgent(userAgent);
+      }
       return new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(new JdkHttpClientFactory()).build();
     } catch (IOException e) {
       throw new AssertionError("cannot read the kubeconfig", e);

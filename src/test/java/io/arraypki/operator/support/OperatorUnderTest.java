@@ -13,14 +13,19 @@ import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The operator the end-to-end tests drive, with one namespace per test class. By default it runs in
  * the test JVM against the local control plane (JOSDK's LocallyRunOperatorExtension). With
  * {@code -Darraypki.operator=deployed} the tests drive an operator already running in the cluster
  * (installed by {@code helm install}, as {@code e2e/kind/run.sh} does) and only create and delete
- * their namespaces ({@link DeployedOperator}). Register it as a static field:
+ * their namespaces ({@link NamespaceOnly}). Register it as a static field:
  * {@code @RegisterExtension static AbstractOperatorExtension operator = OperatorUnderTest.start();}
  * Tests that need the operator in this JVM (to stop it or read its meters) carry
  * {@link #IN_PROCESS_ONLY} and are skipped against a deployed operator.
@@ -48,9 +53,21 @@ public final class OperatorUnderTest {
 
   public static AbstractOperatorExtension start() {
     if (deployed()) {
-      return new DeployedOperator(LocalControlPlane.client());
+      return new NamespaceOnly(LocalControlPlane.client());
     }
     return inProcess();
+  }
+
+  /**
+   * A namespace per test class and no operator: for the tests that start, stop and kill their
+   * own ({@link #fresh}, {@link OperatorProcess}). These tests once took {@link #inProcess} and
+   * stopped its operator first thing; on CI four of them then met an operator reconciling their
+   * namespace while they had stopped every one (an array issued, a ledger repaired, a Node
+   * revoked). With none here, only the operators a test starts, and stops with {@link #stop},
+   * run there, and the audit log names each ({@link #FRESH_AGENT}).
+   */
+  public static AbstractOperatorExtension namespaceOnly() {
+    return new NamespaceOnly(LocalControlPlane.client());
   }
 
   /**
@@ -59,10 +76,46 @@ public final class OperatorUnderTest {
    */
   public static Operator fresh(String namespace) {
     OperatorSettings settings = new OperatorSettings(Set.of(namespace), 0, false, "default", "test", 8, false);
-    Operator operator = OperatorMain.create(LocalControlPlane.client(), Clock.systemUTC(), settings, o -> {});
+    ExecutorService reconcilers = Executors.newFixedThreadPool(settings.reconcileThreads());
+    Operator operator = OperatorMain.create(LocalControlPlane.client(FRESH_AGENT + FRESH.incrementAndGet()),
+        Clock.systemUTC(), settings, o -> o.withExecutorService(reconcilers));
+    RECONCILERS.put(operator, reconcilers);
     operator.start();
     return operator;
   }
+
+  private static final Map<Operator, ExecutorService> RECONCILERS = new ConcurrentHashMap<>();
+
+  /**
+   * Stops a {@link #fresh} operator and returns once none of its reconciles runs any more. JOSDK's
+   * stop() interrupts the reconciles under way and returns at once; one that goes on (an
+   * interrupt that a swallowed failure consumed) reads the stopped informers' emptied caches and
+   * confirms what it misses with live reads, so that what the test does next, such as deleting
+   * a Node, would meet a reconcile of the operator it had stopped.
+   */
+  public static void stop(Operator operator) {
+    operator.stop();
+    ExecutorService reconcilers = RECONCILERS.remove(operator);
+    if (reconcilers == null) {
+      return;
+    }
+    try {
+      if (!reconcilers.awaitTermination(2, TimeUnit.MINUTES)) {
+        throw new AssertionError("a reconcile of a stopped operator still runs after 2 minutes");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while a stopped operator's reconciles ended", e);
+    }
+  }
+
+  /**
+   * The user agent of the n-th {@link #fresh} operator of this JVM ({@value}n): in the audit log,
+   * its writes are told from the extension's operator's and the test's own (fabric8's agent).
+   */
+  public static final String FRESH_AGENT = "arraypki-test-fresh-operator-";
+
+  private static final java.util.concurrent.atomic.AtomicInteger FRESH = new java.util.concurrent.atomic.AtomicInteger();
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static void onlyOurSigner(ControllerConfigurationOverrider overrider) {
