@@ -30,11 +30,7 @@ class CertManagerIssuerOffTest {
 
   @RegisterExtension
   @Order(1)
-  static AfterAllCallback stopCleanup = context -> {
-    if (cleanup != null) {
-      OperatorUnderTest.stop(cleanup);
-    }
-  };
+  static AfterAllCallback stopCleanup = context -> OperatorUnderTest.stop(cleanup);
 
   @RegisterExtension
   @Order(2)

@@ -72,11 +72,7 @@ class FaultsTest {
 
   @RegisterExtension
   @Order(1)
-  static AfterAllCallback stopCurrent = context -> {
-    if (current != null) {
-      OperatorUnderTest.stop(current);
-    }
-  };
+  static AfterAllCallback stopCurrent = context -> OperatorUnderTest.stop(current);
 
   @RegisterExtension
   @Order(2)

@@ -27,11 +27,7 @@ class LeaderElectionTest {
   // Registered first so that its afterAll runs last: the namespace is deleted while an operator runs.
   @RegisterExtension
   @Order(1)
-  static AfterAllCallback stopCleanup = context -> {
-    if (cleanup != null) {
-      OperatorUnderTest.stop(cleanup);
-    }
-  };
+  static AfterAllCallback stopCleanup = context -> OperatorUnderTest.stop(cleanup);
 
   @RegisterExtension
   @Order(2)

@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The operator the end-to-end tests drive, with one namespace per test class. By default it runs in
@@ -44,6 +45,17 @@ public final class OperatorUnderTest {
   /** Tag of tests that install an operator of their own (a second one beside a deployed one). */
   public static final String INSTALLS_OPERATOR = "installs-operator";
 
+  /**
+   * The user agent of the n-th {@link #fresh} operator of this JVM ({@value}n): in the audit log,
+   * its writes are told from the extension's operator's and the test's own (fabric8's agent).
+   */
+  public static final String FRESH_AGENT = "arraypki-test-fresh-operator-";
+
+  private static final AtomicInteger FRESH = new AtomicInteger();
+
+  /** The reconcile threads of each {@link #fresh} operator, for {@link #stop} to wait on. */
+  private static final Map<Operator, ExecutorService> RECONCILERS = new ConcurrentHashMap<>();
+
   private OperatorUnderTest() {}
 
   /** True when the tests drive an operator deployed in the cluster, not one in this JVM. */
@@ -53,7 +65,7 @@ public final class OperatorUnderTest {
 
   public static AbstractOperatorExtension start() {
     if (deployed()) {
-      return new NamespaceOnly(LocalControlPlane.client());
+      return namespaceOnly();
     }
     return inProcess();
   }
@@ -84,16 +96,16 @@ public final class OperatorUnderTest {
     return operator;
   }
 
-  private static final Map<Operator, ExecutorService> RECONCILERS = new ConcurrentHashMap<>();
-
   /**
-   * Stops a {@link #fresh} operator and returns once none of its reconciles runs any more. JOSDK's
-   * stop() interrupts the reconciles under way and returns at once; one that goes on (an
-   * interrupt that a swallowed failure consumed) reads the stopped informers' emptied caches and
-   * confirms what it misses with live reads, so that what the test does next, such as deleting
-   * a Node, would meet a reconcile of the operator it had stopped.
+   * Stops a {@link #fresh} operator (none: nothing) and returns once none of its reconciles runs
+   * any more. JOSDK's stop() interrupts the reconciles under way and returns at once; one goes on
+   * until a blocking call notices, and by then its informers' caches read empty, so that what the
+   * test does next, such as deleting a Node, could meet a reconcile of the operator it had stopped.
    */
   public static void stop(Operator operator) {
+    if (operator == null) {
+      return;
+    }
     operator.stop();
     ExecutorService reconcilers = RECONCILERS.remove(operator);
     if (reconcilers == null) {
@@ -108,14 +120,6 @@ public final class OperatorUnderTest {
       throw new AssertionError("interrupted while a stopped operator's reconciles ended", e);
     }
   }
-
-  /**
-   * The user agent of the n-th {@link #fresh} operator of this JVM ({@value}n): in the audit log,
-   * its writes are told from the extension's operator's and the test's own (fabric8's agent).
-   */
-  public static final String FRESH_AGENT = "arraypki-test-fresh-operator-";
-
-  private static final java.util.concurrent.atomic.AtomicInteger FRESH = new java.util.concurrent.atomic.AtomicInteger();
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static void onlyOurSigner(ControllerConfigurationOverrider overrider) {
