@@ -85,6 +85,6 @@ audit_logs=$(dirname "$KUBECONFIG")/logs
 # The operator's settings for the run: no leader election (its Lease renewals would be the only
 # writes of a quiet period), a fixed port for /metrics.
 export ARRAYPKI_LEADER_ELECTION=false
-java -cp "$classpath" io.arraypki.operator.bench.ClusterBench --project "$ROOT" --audit-logs "$audit_logs" \
+java -Djava.util.logging.config.file=src/test/resources/logging.properties -cp "$classpath" io.arraypki.operator.bench.ClusterBench --project "$ROOT" --audit-logs "$audit_logs" \
   --nodes "$nodes" --arrays "$arrays" --threads "$threads" --unrelated "$unrelated" --steady-seconds "$steady" \
   --warmup-nodes "$warmup" --out target/bench/results.json

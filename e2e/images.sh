@@ -48,16 +48,16 @@ DOCKERFILE_FROM=eclipse-temurin:17-jre
 # The modules of the JRE base. From
 #   jdeps --print-module-deps --ignore-missing-deps --multi-release 17 \
 #     target/arraypki-operator.jar target/lib/*.jar
-# (java.base,java.compiler,java.desktop,java.naming,java.net.http,java.rmi,java.scripting,
-#  java.sql,jdk.httpserver,jdk.management,jdk.unsupported: java.desktop for the java.beans
-#  that jackson-databind, commons-lang3 and micrometer use, java.compiler for javapoet,
-#  java.sql for jackson's java.sql types and Bouncy Castle, java.rmi and java.scripting for
-#  log4j-core, jdk.httpserver for the metrics and health endpoints, java.net.http for the
-#  fabric8 JDK HTTP client) plus what jdeps cannot see because it is a service provider:
+# (java.base,java.compiler,java.desktop,java.naming,java.net.http,java.sql,jdk.httpserver,
+#  jdk.management,jdk.unsupported: java.desktop for the java.beans that jackson-databind,
+#  commons-lang3 and micrometer use, java.compiler for javapoet, java.sql for jackson's java.sql
+#  types and Bouncy Castle (it brings java.logging, which the processes log through),
+#  jdk.httpserver for the metrics and health endpoints, java.net.http for the fabric8 JDK HTTP
+#  client) plus what jdeps cannot see because it is a service provider:
 #  jdk.crypto.ec (SunEC: ECDHE and ECDSA in TLS to the API server and to members).
 #  jdk.crypto.cryptoki is left out: nothing uses PKCS#11. Re-run the jdeps line after a
 #  dependency change; a change of this list rebuilds the base.
-JRE_MODULES=java.base,java.compiler,java.desktop,java.naming,java.net.http,java.rmi,java.scripting,java.sql,jdk.crypto.ec,jdk.httpserver,jdk.management,jdk.unsupported
+JRE_MODULES=java.base,java.compiler,java.desktop,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.httpserver,jdk.management,jdk.unsupported
 # Bump when the base's recipe (files, config) changes: it is part of the base's cache key.
 BASE_RECIPE=1
 

@@ -35,6 +35,7 @@ public final class OperatorMain {
     if (System.getProperty(parallelism) == null) {
       System.setProperty(parallelism, Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
     }
+    io.arraypki.operator.ops.logging.OperatorLogging.useProcessLifetimeLogManager(); // before LOG below
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(OperatorMain.class);
@@ -42,6 +43,7 @@ public final class OperatorMain {
   private OperatorMain() {}
 
   public static void main(String[] args) throws Exception {
+    io.arraypki.operator.ops.logging.OperatorLogging.configureOperator(System.getenv());
     if (args.length > 0 && args[0].equals("confirm-trust")) {
       // the trust sidecar on the operator image: no client, no Operator (see ConfirmSidecar)
       io.arraypki.operator.trust.ConfirmSidecar.main(java.util.Arrays.copyOfRange(args, 1, args.length));
@@ -66,8 +68,7 @@ public final class OperatorMain {
     } catch (RuntimeException e) {
       // the health server's thread would keep a JVM without controllers alive, and its pod Running
       LOG.error("arraypki-operator could not start; exiting so that it is restarted", e);
-      org.apache.logging.log4j.LogManager.shutdown();
-      Runtime.getRuntime().halt(1);
+      Runtime.getRuntime().halt(1); // each log line is flushed as it is written
     }
     LOG.info("arraypki-operator started; watching {}",
         settings.watchNamespaces().isEmpty() ? "all namespaces" : settings.watchNamespaces());
@@ -92,7 +93,6 @@ public final class OperatorMain {
     }
     health.stop();
     LOG.info("arraypki-operator stopped");
-    org.apache.logging.log4j.LogManager.shutdown();
     Runtime.getRuntime().halt(0);
   }
 

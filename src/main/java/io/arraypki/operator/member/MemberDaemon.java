@@ -130,6 +130,9 @@ public final class MemberDaemon implements AutoCloseable {
   }
 
   public static void main(String[] args) throws Exception {
+    // as the operator logs: Fabric8 only its warnings, text lines unless LOG_FORMAT=json
+    io.arraypki.operator.ops.logging.OperatorLogging.useProcessLifetimeLogManager();
+    io.arraypki.operator.ops.logging.OperatorLogging.configureOperator(System.getenv());
     Settings settings;
     try {
       settings = Settings.fromEnvironment(System.getenv());

@@ -33,7 +33,12 @@ public final class GenerateCrds {
 
   private GenerateCrds() {}
 
+  /** Held: the JDK keeps loggers weakly, and a collected one forgets its level. */
+  private static final java.util.logging.Logger GENERATOR_LOG = java.util.logging.Logger.getLogger("io.fabric8.crdv2");
+
   public static void main(String[] args) throws IOException {
+    // it runs in Maven's JVM, whose JDK logging would print a line per CRD at INFO
+    GENERATOR_LOG.setLevel(java.util.logging.Level.WARNING);
     Path out = Path.of(args[0]);
     generate(out);
   }

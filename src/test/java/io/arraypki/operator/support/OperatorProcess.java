@@ -52,6 +52,12 @@ public final class OperatorProcess implements AutoCloseable {
     process.waitFor();
   }
 
+  /** SIGTERM, as the kubelet stops a pod, and waits for the process to end; true if it ended. */
+  public boolean terminate(java.time.Duration within) throws InterruptedException {
+    process.destroy();
+    return process.waitFor(within.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   public long pid() {
     return process.pid();
   }

@@ -49,7 +49,8 @@ public final class KubectlArraypki {
 
   public static void main(String[] args) {
     // before any logger exists: the CLI's output is its own, libraries only warn on stderr
-    System.setProperty("log4j2.configurationFile", "log4j2-cli.xml");
+    io.arraypki.operator.ops.logging.OperatorLogging.useProcessLifetimeLogManager();
+    io.arraypki.operator.ops.logging.OperatorLogging.configureCommandLine();
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
