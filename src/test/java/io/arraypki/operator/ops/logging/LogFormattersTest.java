@@ -70,6 +70,25 @@ class LogFormattersTest {
   }
 
   @Test
+  void anUnknownLogLevelIsSaidInAWarningAndTheDefaultIsUsed() throws Exception {
+    java.io.PrintStream stdout = System.out;
+    java.io.ByteArrayOutputStream lines = new java.io.ByteArrayOutputStream();
+    try {
+      System.setOut(new java.io.PrintStream(lines, true, java.nio.charset.StandardCharsets.UTF_8));
+      OperatorLogging.configureOperator(java.util.Map.of("LOG_LEVEL", "verbose", "LOG_FORMAT", "text"));
+      org.slf4j.LoggerFactory.getLogger("io.arraypki.operator.Probe").info("still at INFO");
+      org.slf4j.LoggerFactory.getLogger("io.arraypki.operator.Probe").debug("not at DEBUG");
+    } finally {
+      System.setOut(stdout);
+      java.util.logging.LogManager.getLogManager().readConfiguration(); // the test JVM's own (pom.xml)
+    }
+    assertThat(lines.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .contains(" WARN  [").contains("LOG_LEVEL 'verbose' is not one of TRACE, DEBUG, INFO, WARN, ERROR, OFF; using INFO")
+        .contains(" INFO  [").contains("Probe still at INFO")
+        .doesNotContain("not at DEBUG");
+  }
+
+  @Test
   void slf4jLevelNamesMapBothWaysAndAnUnknownNameGivesTheDefault() {
     for (String name : new String[] {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"}) {
       assertThat(OperatorLogging.slf4jName(OperatorLogging.level(name, Level.OFF))).isEqualTo(name);
