@@ -78,6 +78,24 @@ class OperatorPodTest {
   }
 
   @Test
+  @Order(1) // before the pods are deleted, killed and rolled (their logs go with them)
+  void theOperatorPodsLogOneEcsJsonObjectPerLineAsTheChartsDefaultAsks() throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (Pod pod : operatorPods()) {
+      String name = pod.getMetadata().getName();
+      List<String> lines = client().pods().inNamespace(RELEASE_NS).withName(name).getLog().lines().toList();
+      assertThat(lines).as(name + "'s log").isNotEmpty();
+      for (String line : lines) {
+        com.fasterxml.jackson.databind.JsonNode event = json.readTree(line); // a line that is not JSON fails here
+        assertThat(List.of("@timestamp", "log.level", "message", "log.logger"))
+            .as(name + ": " + line).allMatch(field -> event.path(field).isTextual());
+      }
+      assertThat(lines).as(name + "'s log").anySatisfy(line ->
+          assertThat(json.readTree(line).path("message").asText()).startsWith("arraypki-operator started"));
+    }
+  }
+
+  @Test
   @Order(2)
   void aLeaderPodDeletedByForceIsReplacedAndTheArrayKeepsItsOneCa() {
     createArray("ha", 2);
