@@ -42,17 +42,24 @@ public final class OperatorLogging {
    */
   public static void configureOperator(Map<String, String> env) {
     boolean json = "json".equalsIgnoreCase(env.getOrDefault("LOG_FORMAT", "text"));
-    Level own = level(env.getOrDefault("LOG_LEVEL", "INFO"), Level.INFO);
-    Level root = level(env.getOrDefault("ROOT_LOG_LEVEL", "WARN"), Level.WARNING);
+    List<String> unknownLevels = new ArrayList<>();
+    Level own = levelSetting(env, "LOG_LEVEL", "INFO", unknownLevels);
+    Level root = levelSetting(env, "ROOT_LOG_LEVEL", "WARN", unknownLevels);
     install(System.out, json ? new EcsJsonLogFormatter() : new TextLogFormatter(), root,
         Map.of("io.arraypki", own, "io.javaoperatorsdk", Level.INFO, "io.fabric8", Level.WARNING));
-    for (String setting : List.of("LOG_LEVEL", "ROOT_LOG_LEVEL")) {
-      String value = env.get(setting);
-      if (value != null && level(value, null) == null) {
-        Logger.getLogger(OperatorLogging.class.getName()).warning(() -> setting + " '" + value
-            + "' is not one of TRACE, DEBUG, INFO, WARN, ERROR, OFF; using " + (setting.equals("LOG_LEVEL") ? "INFO" : "WARN"));
-      }
+    // said once the handlers exist
+    unknownLevels.forEach(Logger.getLogger(OperatorLogging.class.getName())::warning);
+  }
+
+  /** A level setting, or its default where the name is unknown (said in {@code unknownLevels}). */
+  private static Level levelSetting(Map<String, String> env, String setting, String otherwise, List<String> unknownLevels) {
+    String value = env.getOrDefault(setting, otherwise);
+    Level level = level(value, null);
+    if (level != null) {
+      return level;
     }
+    unknownLevels.add(setting + " '" + value + "' is not one of TRACE, DEBUG, INFO, WARN, ERROR, OFF; using " + otherwise);
+    return level(otherwise, null);
   }
 
   /**
